@@ -1,0 +1,42 @@
+# tradefast: `make run` starts everything, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+CORE_STAMP := $(VENV)/.core-built
+RUST_SOURCES := $(shell find rust -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name 'build.rs') proto/tradefast.proto
+
+.PHONY: setup test lint fmt proto
+
+setup: $(CORE_STAMP)
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.deps-installed: pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet "maturin>=1.9,<2"
+	touch $@
+
+$(CORE_STAMP): $(VENV)/.deps-installed $(RUST_SOURCES)
+	source $(BIN)/activate && maturin develop --release --extras dev --quiet
+	touch $@
+
+proto: setup
+	PATH=$(abspath $(BIN)):$$PATH $(PY) -m grpc_tools.protoc -Iproto \
+		--python_out=python/tradefast/proto --mypy_out=python/tradefast/proto proto/tradefast.proto
+
+test: setup
+	$(BIN)/pytest --benchmark-disable
+
+lint: setup
+	$(BIN)/ruff check python tests bench
+	$(BIN)/ruff format --check python tests bench
+	$(BIN)/mypy
+	cargo fmt --manifest-path rust/position_core/Cargo.toml -- --check
+	cargo clippy --manifest-path rust/position_core/Cargo.toml --all-targets -- -D warnings
+
+fmt: setup
+	$(BIN)/ruff format python tests bench
+	$(BIN)/ruff check --fix python tests bench
+	cargo fmt --manifest-path rust/position_core/Cargo.toml

@@ -1,0 +1,5 @@
+import sys
+
+from tradefast.cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""Settings from TRADEFAST_* environment variables, with defaults that work on one machine.
+
+Bad values raise ConfigError with a message that names the variable; the CLI prints it and
+exits instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+TOPIC_NEW = "inquiries.new"
+TOPIC_ENRICHED = "inquiries.enriched"
+TOPIC_DECIDED = "inquiries.decided"
+TOPIC_DEAD_LETTER = "inquiries.dlq"
+STAGE_TOPICS = (TOPIC_NEW, TOPIC_ENRICHED, TOPIC_DECIDED)
+ALL_TOPICS = (*STAGE_TOPICS, TOPIC_DEAD_LETTER)
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and what is expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str
+    redis_url: str
+    partitions: int
+    gateway_host: str
+    gateway_port: int
+    dashboard_host: str
+    dashboard_port: int
+    ws_token: str | None
+    allowed_origins: tuple[str, ...]
+    core: str
+    home: str
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.gateway_host}:{self.gateway_port}/ws/inquiries"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.dashboard_host}:{self.dashboard_port}/"
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is out of range {low}..{high}")
+    return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _redis_url(env: dict[str, str]) -> str:
+    url = env.get("TRADEFAST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.hostname or parsed.path):
+        raise ConfigError(
+            f"TRADEFAST_REDIS_URL={url!r} is not a Redis URL (expected redis://host:port/db)"
+        )
+    return url
+
+
+def _bootstrap(env: dict[str, str]) -> str:
+    value = env.get("TRADEFAST_KAFKA_BOOTSTRAP") or "127.0.0.1:9092"
+    for server in value.split(","):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(
+                f"TRADEFAST_KAFKA_BOOTSTRAP={value!r}: {server!r} is not host:port"
+            )
+    return value
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from `env` (default: the process environment)."""
+    env = dict(os.environ) if env is None else env
+    origins = env.get("TRADEFAST_ALLOWED_ORIGINS", "")
+    return Settings(
+        kafka_bootstrap=_bootstrap(env),
+        redis_url=_redis_url(env),
+        partitions=_int(env, "TRADEFAST_PARTITIONS", 6, 1, 1024),
+        gateway_host=env.get("TRADEFAST_GATEWAY_HOST") or "127.0.0.1",
+        gateway_port=_int(env, "TRADEFAST_GATEWAY_PORT", 8080, 1, 65535),
+        dashboard_host=env.get("TRADEFAST_DASHBOARD_HOST") or "127.0.0.1",
+        dashboard_port=_int(env, "TRADEFAST_DASHBOARD_PORT", 8081, 1, 65535),
+        ws_token=env.get("TRADEFAST_WS_TOKEN") or None,
+        allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        core=_choice(env, "TRADEFAST_CORE", "rust", ("rust", "reference")),
+        home=env.get("TRADEFAST_HOME") or os.path.join(os.getcwd(), ".tradefast"),
+    )
