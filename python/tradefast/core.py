@@ -1,0 +1,48 @@
+"""Choose the hot-path implementation: the Rust extension or the pure-Python reference."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Protocol, cast
+
+from tradefast import config
+
+Position = tuple[int, int, int, int]
+
+
+class Core(Protocol):
+    """What both `tradefast._core` and `tradefast.reference` provide (see `_core.pyi`)."""
+
+    def enrich(
+        self, messages: Sequence[bytes], positions: Mapping[str, Position], enriched_ns: int
+    ) -> tuple[list[bytes], list[bytes], dict[str, Position], list[tuple[int, str]]]: ...
+
+    def decide(
+        self,
+        messages: Sequence[bytes],
+        seed: int,
+        done_fraction: float,
+        position_limit: int | None,
+        decided_ns: int,
+    ) -> tuple[list[bytes], list[bytes], list[tuple[int, str]]]: ...
+
+    def frame(
+        self, inquiries: Sequence[bytes], positions: Sequence[bytes] = (), snapshot: bool = False
+    ) -> bytes: ...
+
+
+MODULES = {"rust": "tradefast._core", "reference": "tradefast.reference"}
+
+
+def load(name: str | None = None) -> Core:
+    """The core named `name`, or by TRADEFAST_CORE (default: rust)."""
+    chosen = name or config.load().core
+    if chosen not in MODULES:
+        raise config.ConfigError(f"unknown core {chosen!r}: use one of {', '.join(MODULES)}")
+    try:
+        return cast(Core, importlib.import_module(MODULES[chosen]))
+    except ImportError as exc:
+        raise config.ConfigError(
+            f"the {chosen} core is not importable ({exc}); run `make setup` to build it"
+        ) from exc
