@@ -9,8 +9,7 @@ import sys
 from collections.abc import Callable
 
 # Each module exposes `register(subparsers)`; it adds its sub-command and sets `func` on it.
-COMMAND_MODULES = (
-)
+COMMAND_MODULES = ()
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -18,7 +17,7 @@ Handler = Callable[[argparse.Namespace], int]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tradefast",
-        description="Event-driven RFQ trading pipeline: Kafka, Redis, a Rust core, a live dashboard.",
+        description="Event-driven RFQ trading pipeline: Kafka, Redis, a Rust core, a dashboard.",
     )
     parser.add_argument(
         "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default: %(default)s)"

@@ -10,12 +10,36 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-TOPIC_NEW = "inquiries.new"
-TOPIC_ENRICHED = "inquiries.enriched"
-TOPIC_DECIDED = "inquiries.decided"
-TOPIC_DEAD_LETTER = "inquiries.dlq"
-STAGE_TOPICS = (TOPIC_NEW, TOPIC_ENRICHED, TOPIC_DECIDED)
-ALL_TOPICS = (*STAGE_TOPICS, TOPIC_DEAD_LETTER)
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names; a prefix lets several pipelines (e.g. tests) share one broker."""
+
+    prefix: str = ""
+
+    @property
+    def new(self) -> str:
+        return f"{self.prefix}inquiries.new"
+
+    @property
+    def enriched(self) -> str:
+        return f"{self.prefix}inquiries.enriched"
+
+    @property
+    def decided(self) -> str:
+        return f"{self.prefix}inquiries.decided"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.prefix}inquiries.dlq"
+
+    @property
+    def stages(self) -> tuple[str, str, str]:
+        return (self.new, self.enriched, self.decided)
+
+    @property
+    def all(self) -> tuple[str, str, str, str]:
+        return (*self.stages, self.dead_letter)
 
 
 class ConfigError(ValueError):
@@ -26,6 +50,7 @@ class ConfigError(ValueError):
 class Settings:
     kafka_bootstrap: str
     redis_url: str
+    topics: Topics
     partitions: int
     gateway_host: str
     gateway_port: int
@@ -80,9 +105,7 @@ def _bootstrap(env: dict[str, str]) -> str:
     for server in value.split(","):
         host, sep, port = server.strip().rpartition(":")
         if not sep or not host or not port.isdigit():
-            raise ConfigError(
-                f"TRADEFAST_KAFKA_BOOTSTRAP={value!r}: {server!r} is not host:port"
-            )
+            raise ConfigError(f"TRADEFAST_KAFKA_BOOTSTRAP={value!r}: {server!r} is not host:port")
     return value
 
 
@@ -93,6 +116,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         kafka_bootstrap=_bootstrap(env),
         redis_url=_redis_url(env),
+        topics=Topics(env.get("TRADEFAST_TOPIC_PREFIX", "")),
         partitions=_int(env, "TRADEFAST_PARTITIONS", 6, 1, 1024),
         gateway_host=env.get("TRADEFAST_GATEWAY_HOST") or "127.0.0.1",
         gateway_port=_int(env, "TRADEFAST_GATEWAY_PORT", 8080, 1, 65535),
