@@ -1,0 +1,114 @@
+"""Decoding and validating one Inquiry, and checking the arguments of a call."""
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from google.protobuf.message import DecodeError
+
+from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
+from tradefast.reference import errors, wire
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+UINT64_MAX = 2**64 - 1
+
+Position = tuple[int, int, int, int]
+
+
+def fits_int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def position_key(inquiry: Inquiry) -> str:
+    """The Kafka key and position key of an inquiry: "book|instrument"."""
+    return f"{inquiry.book_id}|{inquiry.instrument_id}"
+
+
+def signed_notional(inquiry: Inquiry) -> int:
+    """quantity * price, negative for SELL (validated not to overflow)."""
+    notional = inquiry.quantity * inquiry.price
+    return -notional if inquiry.side == Side.SELL else notional
+
+
+def signed_quantity(inquiry: Inquiry) -> int:
+    return -inquiry.quantity if inquiry.side == Side.SELL else inquiry.quantity
+
+
+def decode(data: bytes) -> Inquiry | str:
+    """The decoded inquiry, unknown fields dropped, or the reason it is rejected."""
+    try:
+        wire.check_inquiry(data)
+        inquiry = Inquiry()
+        inquiry.ParseFromString(data)
+    except (wire.Malformed, DecodeError):
+        return errors.MALFORMED
+    inquiry.DiscardUnknownFields()
+    reason = invalid_reason(inquiry)
+    return reason if reason is not None else inquiry
+
+
+def invalid_reason(inquiry: Inquiry) -> str | None:
+    """Why a decoded inquiry is unusable by any stage, checked in this order, or None."""
+    if inquiry.inquiry_id <= 0:
+        return errors.INQUIRY_ID_NOT_POSITIVE
+    if not inquiry.book_id:
+        return errors.EMPTY_BOOK_ID
+    if "|" in inquiry.book_id:
+        return errors.SEPARATOR_IN_BOOK_ID
+    if not inquiry.instrument_id:
+        return errors.EMPTY_INSTRUMENT_ID
+    if inquiry.quantity <= 0:
+        return errors.QUANTITY_NOT_POSITIVE
+    if inquiry.price <= 0:
+        return errors.PRICE_NOT_POSITIVE
+    if inquiry.side not in Side.values():
+        return errors.UNKNOWN_SIDE
+    if inquiry.status not in Status.values():
+        return errors.UNKNOWN_STATUS
+    if not fits_int64(inquiry.quantity * inquiry.price):
+        return errors.NOTIONAL_OVERFLOW
+    return None
+
+
+def status_name(inquiry: Inquiry) -> str:
+    return Status.Name(inquiry.status)
+
+
+def check_messages(messages: Sequence[bytes], what: str = "messages") -> list[bytes]:
+    """The messages as a list, or TypeError if one is not bytes."""
+    checked = list(messages)
+    for item in checked:
+        if not isinstance(item, bytes):
+            raise TypeError(f"{what} must contain bytes, not {type(item).__name__}")
+    return checked
+
+
+def check_int(value: object, name: str, low: int, high: int) -> int:
+    """`value` if an int in [low, high]: TypeError if not an int, CoreError if out of range."""
+    if not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise errors.CoreError(f"{name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+def check_positions(positions: Mapping[str, Position]) -> dict[str, Position]:
+    """A copy of the positions after checking every key and value."""
+    checked: dict[str, Position] = {}
+    for key, value in _items(positions):
+        if not isinstance(key, str):
+            raise TypeError(f"position keys must be str, not {type(key).__name__}")
+        if not isinstance(value, tuple) or len(value) != 4:
+            raise TypeError(f"position of {key!r} must be a tuple of 4 ints")
+        checked[key] = (
+            check_int(value[0], "position notional", INT64_MIN, INT64_MAX),
+            check_int(value[1], "position quantity", INT64_MIN, INT64_MAX),
+            check_int(value[2], "position sequence", INT64_MIN, INT64_MAX),
+            check_int(value[3], "position last_done_id", INT64_MIN, INT64_MAX),
+        )
+    return checked
+
+
+def _items(positions: Mapping[str, Position]) -> Iterable[tuple[object, object]]:
+    if not isinstance(positions, Mapping):
+        raise TypeError(f"positions must be a mapping, not {type(positions).__name__}")
+    return positions.items()
