@@ -40,3 +40,18 @@ fmt: setup
 	$(BIN)/ruff format python tests bench
 	$(BIN)/ruff check --fix python tests bench
 	cargo fmt --manifest-path rust/position_core/Cargo.toml
+
+# Local Kafka (KRaft, jars from Maven Central) and Redis: see docs/infra.md.
+.PHONY: infra-fetch infra-up infra-down infra-status
+
+infra-fetch: setup
+	$(BIN)/tradefast infra fetch
+
+infra-up: setup
+	$(BIN)/tradefast infra up
+
+infra-down: setup
+	$(BIN)/tradefast infra down
+
+infra-status: setup
+	$(BIN)/tradefast infra status

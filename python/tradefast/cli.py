@@ -9,7 +9,10 @@ import sys
 from collections.abc import Callable
 
 # Each module exposes `register(subparsers)`; it adds its sub-command and sets `func` on it.
-COMMAND_MODULES = ()
+COMMAND_MODULES = (
+    "tradefast.infra.cli",
+    "tradefast.bench.cli",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

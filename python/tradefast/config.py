@@ -7,7 +7,7 @@ exits instead of showing a traceback.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlparse
 
 
@@ -68,6 +68,23 @@ class Settings:
     @property
     def dashboard_url(self) -> str:
         return f"http://{self.dashboard_host}:{self.dashboard_port}/"
+
+    def to_env(self) -> dict[str, str]:
+        """The TRADEFAST_* variables that `load` reads back into these same settings.
+
+        Each field `name` maps to TRADEFAST_<NAME>, except the topics (their prefix) and the
+        origins (a comma list); e.g. for starting a service as a subprocess.
+        """
+        env: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, Topics):
+                env["TRADEFAST_TOPIC_PREFIX"] = value.prefix
+            elif isinstance(value, tuple):
+                env[f"TRADEFAST_{field.name.upper()}"] = ",".join(value)
+            else:
+                env[f"TRADEFAST_{field.name.upper()}"] = "" if value is None else str(value)
+        return env
 
 
 def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -1,0 +1,1 @@
+"""Benchmarks run against real servers: `tradefast bench <name>`, one module per benchmark."""

@@ -1,0 +1,138 @@
+"""`tradefast bench hop`: the latency floor of this machine, one Kafka hop and one Redis call.
+
+One message at a time is produced with the services' producer settings and consumed with their
+consumer settings, in one process, so the figure is what a single pipeline stage adds at best.
+The Redis figure is one GET round trip. Both need running servers (`tradefast infra up`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+import time
+from pathlib import Path
+
+import redis
+from confluent_kafka import Consumer, Producer, TopicPartition
+from hdrh.histogram import HdrHistogram
+
+from tradefast import config
+from tradefast.bench.stats import new_histogram, summary_us
+from tradefast.config import Settings
+from tradefast.infra.errors import InfraError
+from tradefast.infra.kafka_broker import kafka_answers
+from tradefast.infra.kafka_config import consumer_config, producer_config
+from tradefast.infra.redis_server import redis_answers
+from tradefast.infra.topics import create_missing_topics
+
+STAMP = struct.Struct(">QQ")  # sequence number, send time (perf_counter_ns)
+RECEIVE_TIMEOUT_S = 10.0
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    hop = actions.add_parser(
+        "hop", help="latency of one Kafka produce-to-consume hop and one Redis round trip"
+    )
+    hop.add_argument("--count", type=_positive, default=5000, help="samples (default 5000)")
+    hop.add_argument(
+        "--warmup", type=_non_negative, default=500, help="unrecorded samples first (default 500)"
+    )
+    hop.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    hop.set_defaults(func=_run)
+
+
+def measure_kafka_hop(settings: Settings, count: int, warmup: int) -> HdrHistogram:
+    """Produce one message, wait until the consumer has it, repeat; record each gap."""
+    topic = f"{settings.topics.prefix}bench.hop"
+    create_missing_topics(settings.kafka_bootstrap, [topic], partitions=1)
+    producer = Producer(producer_config(settings))
+    consumer = Consumer(consumer_config(settings, group="tradefast-bench-hop"))
+    try:
+        # Start exactly at the current end, so every message we produce is the next one read.
+        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        consumer.assign([TopicPartition(topic, 0, high)])
+        histogram = new_histogram()
+        for sequence in range(warmup + count):
+            producer.produce(topic, key=b"hop", value=STAMP.pack(sequence, time.perf_counter_ns()))
+            producer.poll(0)
+            latency = _receive(consumer, sequence)
+            if sequence >= warmup:
+                histogram.record_value(latency)
+        producer.flush(10)
+        return histogram
+    finally:
+        consumer.close()
+
+
+def measure_redis_round_trip(settings: Settings, count: int, warmup: int) -> HdrHistogram:
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        client.set("bench:hop", b"x")
+        histogram = new_histogram()
+        for sample in range(warmup + count):
+            start = time.perf_counter_ns()
+            client.get("bench:hop")
+            elapsed = time.perf_counter_ns() - start
+            if sample >= warmup:
+                histogram.record_value(elapsed)
+        client.delete("bench:hop")
+        return histogram
+    finally:
+        client.close()
+
+
+def _receive(consumer: Consumer, sequence: int) -> int:
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        message = consumer.poll(0.1)
+        if message is None:
+            continue
+        if message.error():
+            raise InfraError(f"consuming the bench topic failed: {message.error()}")
+        received, sent_ns = STAMP.unpack(message.value() or b"")
+        if received == sequence:
+            return int(time.perf_counter_ns() - sent_ns)
+    raise InfraError(f"message {sequence} did not come back within {RECEIVE_TIMEOUT_S:.0f} s")
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        settings = config.load()
+        if not kafka_answers(settings.kafka_bootstrap, timeout=5.0):
+            raise InfraError(
+                f"no Kafka answers at {settings.kafka_bootstrap}: run `tradefast infra up`"
+            )
+        if not redis_answers(settings.redis_url):
+            raise InfraError(f"no Redis answers at {settings.redis_url}: run `tradefast infra up`")
+        kafka = summary_us(measure_kafka_hop(settings, args.count, args.warmup))
+        redis_rt = summary_us(measure_redis_round_trip(settings, args.count, args.warmup))
+    except (InfraError, config.ConfigError) as exc:
+        print(f"tradefast bench hop: {exc}", file=sys.stderr)
+        return 1
+    report = {"kafka_hop": kafka, "redis_round_trip": redis_rt}
+    for name, figures in report.items():
+        print(
+            f"{name:<17} n={figures['count']:<6} p50 {figures['p50_us']:>8.1f} µs  "
+            f"p99 {figures['p99_us']:>8.1f} µs  p99.9 {figures['p99_9_us']:>8.1f} µs  "
+            f"max {figures['max_us']:>8.1f} µs"
+        )
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number >= 0")
+    return value

@@ -1,0 +1,29 @@
+"""Addresses: parse them, see whether something listens, pick free ports."""
+
+from __future__ import annotations
+
+import socket
+
+
+def split_host_port(address: str) -> tuple[str, int]:
+    """`host:port` of the first server of a bootstrap list."""
+    first = address.split(",")[0].strip()
+    host, _, port = first.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def accepts_connections(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts a TCP connection on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -1,0 +1,97 @@
+"""A local `redis-server` with its own data folder and the append-only file on."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+
+from tradefast.config import ConfigError
+from tradefast.infra.errors import InfraError
+from tradefast.infra.processes import ProcessRecord, is_running, spawn
+from tradefast.infra.toolchain import require_redis_server
+
+
+def redis_host_port(url: str) -> tuple[str, int]:
+    """Host and port of a redis:// URL; a unix-socket URL cannot be started locally."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
+        raise ConfigError(f"TRADEFAST_REDIS_URL={url!r} is not a redis://host:port/db URL")
+    try:
+        port = parsed.port or 6379
+    except ValueError:
+        raise ConfigError(f"TRADEFAST_REDIS_URL={url!r} has a bad port") from None
+    return parsed.hostname, port
+
+
+def redis_answers(url: str, timeout: float = 0.5) -> bool:
+    """True when a Redis at `url` answers PING."""
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError:  # malformed URL: nothing can answer there
+        return False
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+class RedisServer:
+    """The files and process of one local Redis rooted at `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data_dir = root / "data"
+        self.log_file = root / "redis.log"
+
+    def start(self, host: str, port: int) -> ProcessRecord:
+        server = require_redis_server()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            server,
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--dir",
+            str(self.data_dir),
+            # AOF, fsynced every second: positions survive a restart of Redis.
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "notice",
+        ]
+        return spawn(argv, log_file=self.log_file, cwd=self.root)
+
+    def wait_until_answers(self, record: ProcessRecord, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not is_running(record):
+                raise InfraError(
+                    f"redis-server exited during start-up; {self.log_file} ends with:\n"
+                    f"{self.log_tail()}"
+                )
+            if redis_answers(url):
+                return
+            time.sleep(0.05)
+        raise InfraError(
+            f"redis-server (pid {record.pid}) did not answer on {url} within {timeout:.0f} s; "
+            f"{self.log_file} ends with:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 20) -> str:
+        if not self.log_file.exists():
+            return "(no log written)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])

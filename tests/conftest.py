@@ -1,0 +1,92 @@
+"""Fixtures shared by the whole suite: one real Kafka broker and one real Redis per session.
+
+`infra` starts both on free ports in a temporary folder (or uses those that
+TRADEFAST_KAFKA_BOOTSTRAP / TRADEFAST_REDIS_URL name, if they answer) and stops them at the end.
+`settings` gives each test its own topic prefix (the four pipeline topics created) and an empty
+Redis database, so tests never see each other's messages or keys.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from tradefast import config
+from tradefast.config import Settings
+from tradefast.infra.local import LocalInfra
+from tradefast.infra.netcheck import free_port
+from tradefast.infra.topics import ensure_topics
+
+
+@dataclass(frozen=True)
+class Infra:
+    kafka_bootstrap: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    home = tmp_path_factory.mktemp("infra")
+    bootstrap = os.environ.get("TRADEFAST_KAFKA_BOOTSTRAP") or f"127.0.0.1:{free_port()}"
+    redis_url = os.environ.get("TRADEFAST_REDIS_URL") or f"redis://127.0.0.1:{free_port()}/0"
+    local = LocalInfra(
+        config.load(
+            {
+                "TRADEFAST_HOME": str(home),
+                "TRADEFAST_KAFKA_BOOTSTRAP": bootstrap,
+                "TRADEFAST_REDIS_URL": redis_url,
+            }
+        )
+    )
+    local.up()
+    try:
+        yield Infra(kafka_bootstrap=bootstrap, redis_url=redis_url)
+    finally:
+        local.down()  # stops only what `up` started; servers named by the environment stay
+
+
+def settings_for(infra: Infra, home: Path, prefix: str) -> Settings:
+    """Settings on `infra` with their own topic prefix, home and free service ports."""
+    return config.load(
+        {
+            "TRADEFAST_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+            "TRADEFAST_REDIS_URL": infra.redis_url,
+            "TRADEFAST_TOPIC_PREFIX": prefix,
+            "TRADEFAST_HOME": str(home),
+            "TRADEFAST_GATEWAY_PORT": str(free_port()),
+            "TRADEFAST_DASHBOARD_PORT": str(free_port()),
+            "TRADEFAST_GATEWAY_METRICS_PORT": str(free_port()),
+        }
+    )
+
+
+@pytest.fixture
+def settings(infra: Infra, tmp_path: Path) -> Settings:
+    test_settings = settings_for(infra, tmp_path / "home", prefix=f"t{uuid.uuid4().hex[:12]}.")
+    ensure_topics(test_settings)
+    client = redis.Redis.from_url(test_settings.redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return test_settings
+
+
+@pytest.fixture
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The TRADEFAST_* variables equal to `settings`, for services started as subprocesses."""
+    return settings.to_env()
+
+
+@pytest.fixture
+def redis_client(settings: Settings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        yield client
+    finally:
+        client.close()
