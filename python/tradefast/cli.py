@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 # Each module exposes `register(subparsers)`; it adds its sub-command and sets `func` on it.
 COMMAND_MODULES = (
+    "tradefast.services.cli",
+    "tradefast.positions.cli",
+    "tradefast.run",
     "tradefast.infra.cli",
     "tradefast.bench.cli",
 )

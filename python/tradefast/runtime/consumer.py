@@ -1,0 +1,112 @@
+"""Batches from Kafka without blocking the event loop, with manual, at-least-once commits.
+
+A batch is whatever is available now, up to `max_messages`: never wait to fill it. The loop thread
+first takes what librdkafka already holds (a non-blocking call); only when nothing is there does
+it wait for the next message in a worker thread, then takes whatever else arrived with it.
+Rebalance callbacks run inside those calls, so they see no batch in flight: on revoke, the
+offsets of everything handled are committed synchronously before the partitions go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+from tradefast.runtime.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+# Offsets below 0 are librdkafka's "no position yet" markers.
+NO_OFFSET = 0
+
+
+class BatchConsumer:
+    def __init__(self, config: dict[str, Any], topics: list[str], metrics: ServiceMetrics) -> None:
+        self._consumer = Consumer(config)
+        self._metrics = metrics
+        # Next offset to commit per (topic, partition), for batches fully handled.
+        self._handled: dict[tuple[str, int], int] = {}
+        self._consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+
+    async def next_batch(self, max_messages: int, wait: float) -> list[Message]:
+        """Up to `max_messages` valid messages available now, waiting at most `wait` seconds for
+        the first. Broker-side errors are logged and counted, never returned."""
+        messages = self._consumer.consume(max_messages, 0)
+        if not messages:
+            loop = asyncio.get_running_loop()
+            messages = await loop.run_in_executor(None, self._consumer.consume, 1, wait)
+            if messages and max_messages > 1:
+                messages.extend(self._consumer.consume(max_messages - 1, 0))
+        return self._without_errors(messages)
+
+    def _without_errors(self, messages: list[Message]) -> list[Message]:
+        good = [m for m in messages if m.error() is None]
+        if len(good) != len(messages):
+            for message in messages:
+                error = message.error()
+                if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                    self._metrics.errors.inc()
+                    log.warning("consume error: %s", error)
+        return good
+
+    def mark_handled(self, batch: list[Message]) -> None:
+        """Record that every message of `batch` is published and may be committed."""
+        for message in batch:
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            if topic is not None and partition is not None and offset is not None:
+                self._handled[(topic, partition)] = offset + 1
+
+    def commit(self, asynchronous: bool = True) -> None:
+        """Commit the handled offsets; asynchronous in the hot loop (a lost commit only means a
+        replay, which the services absorb), synchronous on revoke and close."""
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._handled.items()]
+        if not offsets:
+            return
+        if asynchronous:
+            self._consumer.commit(offsets=offsets, asynchronous=True)
+        else:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+
+    def report_lag(self) -> None:
+        """Set the lag gauge of each assigned partition from cached watermarks (no broker call)."""
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return
+        for tp in self._consumer.position(assigned):
+            if tp.offset < NO_OFFSET:
+                continue
+            _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0:
+                self._metrics.lag(tp.topic, tp.partition, max(0, high - tp.offset))
+
+    def close(self) -> None:
+        """Commit what was handled, leave the group and release the client."""
+        try:
+            self.commit(asynchronous=False)
+        except Exception as exc:  # closing goes on: the next owner replays
+            log.warning("final commit failed (%s): the next owner replays from the last one", exc)
+        self._consumer.close()
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("assigned %s", _describe(partitions))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("revoked %s", _describe(partitions))
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        offsets = [
+            TopicPartition(t, p, o) for (t, p), o in self._handled.items() if (t, p) in revoked
+        ]
+        if offsets:
+            try:
+                consumer.commit(offsets=offsets, asynchronous=False)
+            except Exception as exc:  # the new owner replays; the fence absorbs it
+                log.warning("commit on revoke failed: %s", exc)
+        for key in revoked:
+            self._handled.pop(key, None)
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

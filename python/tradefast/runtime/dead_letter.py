@@ -1,0 +1,45 @@
+"""The dead-letter topic: a message that cannot be processed is kept, unchanged, with why and where
+it came from in its headers, and the service moves on."""
+
+from __future__ import annotations
+
+import logging
+
+from confluent_kafka import Message
+
+from tradefast.runtime.metrics import ServiceMetrics
+from tradefast.runtime.producer import BatchProducer
+
+log = logging.getLogger(__name__)
+
+REASON = "reason"
+SOURCE_TOPIC = "source.topic"
+SOURCE_PARTITION = "source.partition"
+SOURCE_OFFSET = "source.offset"
+SERVICE = "service"
+
+
+class DeadLetters:
+    def __init__(self, producer: BatchProducer, topic: str, metrics: ServiceMetrics) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._metrics = metrics
+
+    def send(self, message: Message, reason: str) -> None:
+        """Publish `message` (same key and value) to the dead-letter topic."""
+        headers: list[tuple[str, str | bytes | None]] = [
+            (REASON, reason),
+            (SOURCE_TOPIC, message.topic() or ""),
+            (SOURCE_PARTITION, str(message.partition())),
+            (SOURCE_OFFSET, str(message.offset())),
+            (SERVICE, self._metrics.service),
+        ]
+        self._producer.send(self._topic, message.key(), message.value() or b"", headers)
+        self._metrics.dead_letters.inc()
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s",
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            reason,
+        )

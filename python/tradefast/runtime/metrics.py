@@ -1,0 +1,63 @@
+"""Prometheus metrics of a service, labelled by service name so several services can share one
+process (tests) and one scrape config. `serve_metrics(port)` exposes them; port 0 disables."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
+
+MESSAGES_IN = Counter("tradefast_messages_in", "Messages consumed", ["service", "topic"])
+MESSAGES_OUT = Counter("tradefast_messages_out", "Messages published", ["service", "topic"])
+ERRORS = Counter("tradefast_errors", "Consume, handler and delivery errors", ["service"])
+DEAD_LETTERS = Counter(
+    "tradefast_dead_letters", "Messages sent to the dead-letter topic", ["service"]
+)
+BATCH_SIZE = Histogram(
+    "tradefast_batch_size",
+    "Messages per consumed batch",
+    ["service"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000),
+)
+CONSUMER_LAG = Gauge(
+    "tradefast_consumer_lag", "High watermark minus position", ["service", "topic", "partition"]
+)
+STAGE_SECONDS = Histogram(
+    "tradefast_stage_seconds",
+    "Time spent per batch in each stage (consume wait excluded)",
+    ["service", "stage"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+
+
+class ServiceMetrics:
+    """The metric children of one service, resolved once so the hot loop does no label lookups
+    beyond the topic."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.errors = ERRORS.labels(service)
+        self.dead_letters = DEAD_LETTERS.labels(service)
+        self.batch_size = BATCH_SIZE.labels(service)
+
+    def received(self, topic: str, count: int) -> None:
+        MESSAGES_IN.labels(self.service, topic).inc(count)
+
+    def sent(self, topic: str, count: int) -> None:
+        MESSAGES_OUT.labels(self.service, topic).inc(count)
+
+    def stage(self, stage: str, seconds: float) -> None:
+        STAGE_SECONDS.labels(self.service, stage).observe(seconds)
+
+    def lag(self, topic: str, partition: int, lag: int) -> None:
+        CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on `host:port` from a daemon thread; port 0 means no endpoint."""
+    if port == 0:
+        return
+    start_http_server(port, addr=host)
+    log.info("metrics on http://%s:%d/metrics", host, port)

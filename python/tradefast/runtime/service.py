@@ -1,0 +1,128 @@
+"""The service loop: consume a batch, hand it to the service's handler, publish its outputs and
+dead letters, wait for the broker's acknowledgement, commit. Stops between batches on request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from confluent_kafka import Message
+
+from tradefast.config import Settings
+from tradefast.infra import kafka_config
+from tradefast.runtime.consumer import BatchConsumer
+from tradefast.runtime.dead_letter import DeadLetters
+from tradefast.runtime.metrics import ServiceMetrics
+from tradefast.runtime.outcome import Outcome
+from tradefast.runtime.producer import BatchProducer
+from tradefast.runtime.shutdown import Shutdown
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[list[Message]], Awaitable[Outcome]]
+
+# How long one consume call waits for a first message: bounds how late a stop request is seen.
+POLL_WAIT = 0.1
+LAG_INTERVAL = 2.0
+RETRY_FIRST, RETRY_MAX = 0.1, 5.0
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service: its name (consumer group and metrics label), its input topics and its handler.
+
+    `handler` gets each batch (valid Kafka messages, in arrival order per partition) and returns
+    what to publish. It may be called again with the same batch after a failure or a replay, so it
+    must be idempotent in its side effects. `close` runs once when the service stops.
+    """
+
+    name: str
+    inputs: tuple[str, ...]
+    handler: BatchHandler
+    group: str = ""
+    batch_size: int = 2000
+    close: Callable[[], Awaitable[None]] | None = None
+
+
+async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> None:
+    """Run `spec` until `shutdown` is requested."""
+    metrics = ServiceMetrics(spec.name)
+    group = spec.group or f"tradefast-{spec.name}"
+    consumer = BatchConsumer(
+        kafka_config.consumer_config(settings, group, {"client.id": group}),
+        list(spec.inputs),
+        metrics,
+    )
+    producer = BatchProducer(kafka_config.producer_config(settings, {"client.id": group}))
+    dead_letters = DeadLetters(producer, settings.topics.dead_letter, metrics)
+    log.info("%s consuming %s as group %s", spec.name, ", ".join(spec.inputs), group)
+    last_lag = 0.0
+    try:
+        while not shutdown.is_requested:
+            batch = await consumer.next_batch(spec.batch_size, POLL_WAIT)
+            if time.monotonic() - last_lag > LAG_INTERVAL:
+                consumer.report_lag()
+                last_lag = time.monotonic()
+            if not batch:
+                producer.serve()
+                continue
+            outcome = await _handle(spec, batch, metrics, shutdown)
+            if outcome is None:
+                break
+            started = time.perf_counter()
+            producer.send_many(outcome.topic, outcome.keys, outcome.values)
+            for index, reason in outcome.rejects:
+                dead_letters.send(batch[index], reason)
+            await producer.flush()
+            produced = time.perf_counter()
+            consumer.mark_handled(batch)
+            consumer.commit()
+            metrics.stage("produce", produced - started)
+            metrics.stage("commit", time.perf_counter() - produced)
+            metrics.sent(outcome.topic, len(outcome.values))
+    finally:
+        consumer.close()
+        if spec.close is not None:
+            await spec.close()
+        log.info("%s stopped", spec.name)
+
+
+async def _handle(
+    spec: ServiceSpec, batch: list[Message], metrics: ServiceMetrics, shutdown: Shutdown
+) -> Outcome | None:
+    """The handler's outcome for `batch`, retrying with backoff while it fails (a Redis restart,
+    say); None if a stop was requested meanwhile (the batch stays uncommitted and is replayed)."""
+    metrics.batch_size.observe(len(batch))
+    for topic, count in Counter(m.topic() or "" for m in batch).items():
+        metrics.received(topic, count)
+    delay = RETRY_FIRST
+    while True:
+        started = time.perf_counter()
+        try:
+            outcome = await spec.handler(batch)
+        except Exception:
+            metrics.errors.inc()
+            log.exception("%s handler failed on a batch of %d; retrying", spec.name, len(batch))
+        else:
+            metrics.stage("handle", time.perf_counter() - started)
+            return outcome
+        await shutdown.sleep(delay)
+        if shutdown.is_requested:
+            return None
+        delay = min(delay * 2, RETRY_MAX)
+
+
+def run(main: Callable[[Shutdown], Awaitable[None]]) -> int:
+    """Run `main(shutdown)` on uvloop with SIGTERM/SIGINT wired to `shutdown`; the exit code."""
+    import uvloop
+
+    async def with_signals() -> None:
+        shutdown = Shutdown()
+        shutdown.install()
+        await main(shutdown)
+
+    uvloop.run(with_signals())
+    return 0

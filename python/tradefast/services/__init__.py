@@ -1,0 +1,1 @@
+"""The pipeline's services, one process each: `tradefast service <name>` (see cli.py)."""

@@ -1,0 +1,149 @@
+"""The inquiry generator: publishes NEW inquiries to inquiries.new at an accurate rate.
+
+The pacer computes how many inquiries are due since the start and sends that many per tick, so the
+rate holds from 1/s to 100k/s whatever each send costs. Each inquiry's created_ns is its scheduled
+send time, so measured latency includes any delay of the generator itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from tradefast.config import Settings
+from tradefast.infra import kafka_config
+from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
+from tradefast.runtime.metrics import ServiceMetrics
+from tradefast.runtime.producer import BatchProducer
+from tradefast.runtime.shutdown import Shutdown
+from tradefast.services.options import book_names, bounded, from_env, names
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = "publish NEW inquiries to inquiries.new at a given rate"
+METRICS_PORT = 9101
+MAX_RATE = 100_000.0
+# At most this many inquiries per tick, so delivery reports and signals are served when behind.
+MAX_PER_TICK = 5_000
+# Longest sleep between ticks, so a stop request is seen promptly at low rates.
+MAX_SLEEP = 0.05
+
+
+@dataclass(frozen=True)
+class Universe:
+    books: tuple[str, ...] = ("BOOK1", "BOOK2", "BOOK3")
+    instruments: tuple[str, ...] = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
+    counterparties: tuple[str, ...] = ("cpt1", "cpt2", "cpt3")
+
+
+class InquiryFactory:
+    """Seeded random inquiries with strictly increasing ids from `start_id`."""
+
+    def __init__(self, universe: Universe, seed: int, start_id: int) -> None:
+        self._rng = random.Random(seed)
+        self._keys = [
+            (book, instrument, f"{book}|{instrument}".encode())
+            for book in universe.books
+            for instrument in universe.instruments
+        ]
+        self._counterparties = universe.counterparties
+        self.next_id = start_id
+
+    def make(self, created_ns: int) -> tuple[bytes, bytes]:
+        """The Kafka key and value of the next inquiry."""
+        rng = self._rng
+        book, instrument, key = rng.choice(self._keys)
+        inquiry = Inquiry(
+            inquiry_id=self.next_id,
+            book_id=book,
+            instrument_id=instrument,
+            quantity=rng.randint(1, 50) * 100,
+            price=rng.randint(100, 9999),
+            side=Side.BUY if rng.random() < 0.5 else Side.SELL,
+            event_time=created_ns // 1_000_000,
+            counterparty=rng.choice(self._counterparties),
+            status=Status.NEW,
+            version=1,
+            created_ns=created_ns,
+        )
+        self.next_id += 1
+        return key, inquiry.SerializeToString()
+
+
+@dataclass(frozen=True)
+class Pacer:
+    """How many of `count` (None: unbounded) messages at `rate` per second are due after
+    `elapsed` seconds; message i is due at i / rate."""
+
+    rate: float
+    count: int | None = None
+
+    def due(self, elapsed: float) -> int:
+        due = int(elapsed * self.rate) + 1
+        return due if self.count is None else min(due, self.count)
+
+    def due_at(self, index: int) -> float:
+        return index / self.rate
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rate",
+        type=bounded(float, 0.001, MAX_RATE),
+        default=from_env("TRADEFAST_GENERATOR_RATE", "1"),
+        help="inquiries per second, up to 100000 (env TRADEFAST_GENERATOR_RATE; default 1)",
+    )
+    parser.add_argument(
+        "--count",
+        type=bounded(int, 0, 2**62),
+        default=None,
+        help="how many inquiries to send, then exit (default: forever)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    parser.add_argument(
+        "--start-id",
+        type=bounded(int, 1, 2**62),
+        default=None,
+        help="first inquiry id (default: current time in ms * 1000, so restarts keep increasing)",
+    )
+    parser.add_argument("--books", type=book_names, default=Universe.books, help="e.g. BOOK1,BOOK2")
+    parser.add_argument("--instruments", type=names, default=Universe.instruments)
+    parser.add_argument("--counterparties", type=names, default=Universe.counterparties)
+
+
+async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
+    universe = Universe(args.books, args.instruments, args.counterparties)
+    start_id = args.start_id or time.time_ns() // 1_000_000 * 1000
+    factory = InquiryFactory(universe, args.seed, start_id)
+    await generate(factory, Pacer(args.rate, args.count), settings, shutdown)
+
+
+async def generate(
+    factory: InquiryFactory, pacer: Pacer, settings: Settings, shutdown: Shutdown
+) -> None:
+    """Send `pacer.count` inquiries (or until stopped) to the new-inquiries topic."""
+    producer = BatchProducer(
+        kafka_config.producer_config(settings, {"client.id": "tradefast-generator"})
+    )
+    metrics = ServiceMetrics("generator")
+    topic = settings.topics.new
+    log.info("generating at %g/s to %s from id %d", pacer.rate, topic, factory.next_id)
+    start_ns = time.time_ns()
+    start = time.perf_counter()
+    sent = 0
+    while not shutdown.is_requested and (pacer.count is None or sent < pacer.count):
+        due = min(pacer.due(time.perf_counter() - start), sent + MAX_PER_TICK)
+        for index in range(sent, due):
+            key, value = factory.make(start_ns + int(pacer.due_at(index) * 1e9))
+            producer.send(topic, key, value)
+        metrics.sent(topic, due - sent)
+        sent = max(sent, due)
+        producer.serve()
+        wait = pacer.due_at(sent) - (time.perf_counter() - start)
+        await asyncio.sleep(min(max(wait, 0.0), MAX_SLEEP))
+    await producer.flush()
+    log.info("sent %d inquiries, last id %d", sent, factory.next_id - 1)

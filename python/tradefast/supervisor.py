@@ -1,0 +1,156 @@
+"""A small process supervisor for `tradefast run`: start children in order and wait until each is
+ready, restart one that dies (with backoff), stop them all in order on request.
+
+Children run in their own sessions, so a Ctrl-C in the terminal reaches only the supervisor,
+which then stops them in its own order: sources first, so nothing is left half-processed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+# A child that ran this long before dying starts again from the first backoff.
+STABLE_AFTER = 60.0
+WATCH_INTERVAL = 0.2
+
+
+class SupervisorError(RuntimeError):
+    """A child could not be started or did not become ready; the message says which and why."""
+
+
+@dataclass
+class Child:
+    """One supervised process: `ready()` says when it serves (e.g. its port accepts)."""
+
+    name: str
+    argv: list[str]
+    ready: Callable[[], bool]
+    log_file: Path
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    backoff: float = BACKOFF_FIRST
+    restart_at: float | None = None
+    restarts: int = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+
+class Supervisor:
+    def __init__(
+        self, children: list[Child], env: dict[str, str], report: Callable[[str], None] = print
+    ) -> None:
+        self.children = children
+        self._env = env
+        self._report = report
+
+    def start_all(self, ready_timeout: float) -> None:
+        """Start each child in order, waiting until it is ready before the next."""
+        for child in self.children:
+            self._spawn(child)
+            self._wait_ready(child, ready_timeout)
+
+    def watch(self, stop: threading.Event) -> None:
+        """Restart children that exit, until `stop` is set."""
+        while not stop.wait(WATCH_INTERVAL):
+            now = time.monotonic()
+            for child in self.children:
+                self._check(child, now)
+
+    def stop_all(self, grace: float) -> None:
+        """Stop the children: the first one alone (the source), then the rest together, each
+        with SIGTERM and `grace` seconds before SIGKILL."""
+        running = [c for c in self.children if c.process and c.process.poll() is None]
+        first, rest = running[:1], running[1:]
+        for group in (first, rest):
+            for child in group:
+                self._report(f"stopping {child.name} (pid {child.pid})")
+                self._signal(child, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            for child in group:
+                self._reap(child, deadline)
+
+    def _check(self, child: Child, now: float) -> None:
+        if child.process is not None:
+            code = child.process.poll()
+            if code is None:
+                return
+            if now - child.started_at > STABLE_AFTER:
+                child.backoff = BACKOFF_FIRST
+            child.process = None
+            child.restart_at = now + child.backoff
+            self._report(
+                f"{child.name} exited with code {code}; restarting in {child.backoff:g}s "
+                f"(log: {child.log_file})"
+            )
+            child.backoff = min(child.backoff * 2, BACKOFF_MAX)
+        elif child.restart_at is not None and now >= child.restart_at:
+            child.restart_at = None
+            child.restarts += 1
+            self._spawn(child)
+            self._report(f"{child.name} restarted (pid {child.pid})")
+
+    def _spawn(self, child: Child) -> None:
+        child.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(child.log_file, "ab") as out:
+            child.process = subprocess.Popen(
+                child.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self._env,
+                start_new_session=True,
+            )
+        child.started_at = time.monotonic()
+
+    def _wait_ready(self, child: Child, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not child.ready():
+            assert child.process is not None
+            code = child.process.poll()
+            if code is not None:
+                raise SupervisorError(
+                    f"{child.name} exited with code {code} while starting:\n{_tail(child.log_file)}"
+                )
+            if time.monotonic() > deadline:
+                raise SupervisorError(
+                    f"{child.name} not ready after {timeout:g}s:\n{_tail(child.log_file)}"
+                )
+            time.sleep(0.1)
+        self._report(f"{child.name} ready (pid {child.pid}, log {child.log_file})")
+
+    @staticmethod
+    def _signal(child: Child, sig: signal.Signals) -> None:
+        if child.process is not None and child.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, sig)
+
+    def _reap(self, child: Child, deadline: float) -> None:
+        if child.process is None:
+            return
+        try:
+            child.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self._report(f"{child.name} did not stop in time: killing it")
+            self._signal(child, signal.SIGKILL)
+            child.process.wait()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
