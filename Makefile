@@ -22,6 +22,21 @@ $(CORE_STAMP): $(VENV)/.deps-installed $(RUST_SOURCES)
 	source $(BIN)/activate && maturin develop --release --extras dev --quiet
 	touch $@
 
+# The dashboard (web/dist): npm packages from the lock file, protobuf code generated from
+# proto/tradefast.proto, bundled by esbuild. Nothing is installed globally.
+WEB_SOURCES := $(shell find web/src -type f -not -path 'web/src/gen/*') web/build.mjs proto/tradefast.proto
+
+.PHONY: web
+setup: web
+web: web/dist/index.html
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+
 proto: setup
 	PATH=$(abspath $(BIN)):$$PATH $(PY) -m grpc_tools.protoc -Iproto \
 		--python_out=python/tradefast/proto --mypy_out=python/tradefast/proto proto/tradefast.proto

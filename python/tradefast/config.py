@@ -60,6 +60,11 @@ class Settings:
     allowed_origins: tuple[str, ...]
     core: str
     home: str
+    # Gateway per-client limits: bytes queued in the socket before a client counts as slow, and
+    # distinct inquiries held back (conflated) for a slow client before it is disconnected.
+    gateway_client_buffer: int = 4 * 1024 * 1024
+    gateway_client_backlog: int = 20_000
+    dashboard_dist: str = ""
 
     @property
     def gateway_url(self) -> str:
@@ -143,4 +148,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
         allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         core=_choice(env, "TRADEFAST_CORE", "rust", ("rust", "reference")),
         home=env.get("TRADEFAST_HOME") or os.path.join(os.getcwd(), ".tradefast"),
+        gateway_client_buffer=_int(
+            env, "TRADEFAST_GATEWAY_CLIENT_BUFFER", 4 * 1024 * 1024, 4096, 1 << 30
+        ),
+        gateway_client_backlog=_int(env, "TRADEFAST_GATEWAY_CLIENT_BACKLOG", 20_000, 10, 10**7),
+        dashboard_dist=env.get("TRADEFAST_DASHBOARD_DIST", ""),
     )

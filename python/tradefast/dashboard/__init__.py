@@ -1,0 +1,1 @@
+"""The dashboard's static file server (the page itself lives in web/)."""

@@ -1,0 +1,169 @@
+"""Fan-out from Kafka to the WebSocket clients, with conflation and slow-client protection.
+
+Updates of one flush interval are conflated by inquiry id (the highest version wins) and framed
+once for every client that keeps up. A client whose socket buffer is over its limit gets
+nothing sent; its updates wait in its own conflated backlog. When that backlog holds more
+distinct inquiries than allowed, the client is closed with 1013 (try again later), so one slow
+browser costs a bounded amount of memory and never delays the others or the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from google.protobuf.message import DecodeError
+
+from tradefast.core import Core
+from tradefast.gateway import metrics
+from tradefast.gateway.framing import build_frames
+from tradefast.gateway.state import InquiryWindow, PendingUpdates
+from tradefast.proto.tradefast_pb2 import DONE, Inquiry
+
+log = logging.getLogger(__name__)
+
+# How often a lagging client's socket is checked for room when nothing new arrives.
+BACKLOG_RETRY = 0.02
+
+
+class Client(Protocol):
+    """What the hub needs of a connected client (the WebSocket listener)."""
+
+    backlog: PendingUpdates
+
+    def buffered_bytes(self) -> int: ...
+
+    def send_frame(self, frame: bytes) -> None: ...
+
+    def close_slow(self) -> None: ...
+
+    def close_going_away(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HubLimits:
+    window: int = 1000
+    client_buffer: int = 4 * 1024 * 1024
+    client_backlog: int = 20_000
+    # At most one flush per interval: frames carry several inquiries, and latency stays low.
+    flush_interval: float = 0.002
+    # Flush at once, without waiting for the interval, when this much is pending.
+    flush_pending: int = 2000
+
+
+class Hub:
+    def __init__(self, core: Core, limits: HubLimits) -> None:
+        self._core = core
+        self._limits = limits
+        self._window = InquiryWindow(limits.window)
+        self._positions: dict[str, bytes] = {}
+        self._tick = PendingUpdates()
+        self._clients: set[Client] = set()
+        self._flush_handle: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._last_flush = 0.0
+        self._decoder = Inquiry()
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def on_values(self, values: list[bytes]) -> bool:
+        """Take a batch of Kafka values; True when it holds a DONE (positions may change)."""
+        decoder = self._decoder
+        saw_done = False
+        for value in values:
+            try:
+                decoder.ParseFromString(value)
+            except DecodeError:
+                metrics.BAD_MESSAGES.inc()
+                continue
+            inquiry_id, version = decoder.inquiry_id, decoder.version
+            if self._window.offer(inquiry_id, version, value):
+                self._tick.add_inquiry(inquiry_id, version, value)
+            saw_done = saw_done or decoder.status == DONE
+        self._schedule_flush()
+        return saw_done
+
+    def set_positions(self, positions: dict[str, bytes]) -> int:
+        """Replace the positions with a fresh read; changed ones go to the clients."""
+        changed = 0
+        for key, encoded in positions.items():
+            if self._positions.get(key) != encoded:
+                self._positions[key] = encoded
+                self._tick.add_position(key, encoded)
+                changed += 1
+        if changed:
+            self._schedule_flush()
+        return changed
+
+    def attach(self, client: Client) -> None:
+        """Send the snapshot, then the client gets every flush."""
+        for frame in build_frames(
+            self._core, self._window.snapshot(), list(self._positions.values()), snapshot=True
+        ):
+            client.send_frame(frame)
+        self._clients.add(client)
+        metrics.CLIENTS.set(len(self._clients))
+
+    def detach(self, client: Client) -> None:
+        self._clients.discard(client)
+        metrics.CLIENTS.set(len(self._clients))
+
+    def close_all(self) -> None:
+        """Say goodbye (1001) to every client, for a clean stop."""
+        for client in list(self._clients):
+            self.detach(client)
+            client.close_going_away()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is not None:
+            if len(self._tick.inquiries) < self._limits.flush_pending:
+                return
+            self._flush_handle.cancel()
+        loop = asyncio.get_running_loop()
+        due = self._last_flush + self._limits.flush_interval
+        if due <= loop.time() or len(self._tick.inquiries) >= self._limits.flush_pending:
+            self._flush_handle = loop.call_soon(self.flush)
+        else:
+            self._flush_handle = loop.call_at(due, self.flush)
+
+    def flush(self) -> None:
+        """Send what is pending: one shared set of frames to the clients that keep up, each
+        lagging client its own conflated backlog once its socket has room."""
+        self._flush_handle = None
+        self._last_flush = asyncio.get_running_loop().time()
+        tick, self._tick = self._tick, PendingUpdates()
+        shared: list[bytes] | None = None
+        shared_count = len(tick.inquiries)
+        for client in list(self._clients):
+            if client.backlog or client.buffered_bytes() > self._limits.client_buffer:
+                client.backlog.merge(tick)
+                self._send_backlog(client)
+                continue
+            if not tick:
+                continue
+            if shared is None:
+                shared = build_frames(self._core, *tick.encoded())
+            for frame in shared:
+                client.send_frame(frame)
+            metrics.INQUIRIES_SENT.inc(shared_count)
+        if self._flush_handle is None and any(client.backlog for client in self._clients):
+            # Look again soon even if nothing new arrives, to drain lagging clients.
+            self._flush_handle = asyncio.get_running_loop().call_later(BACKLOG_RETRY, self.flush)
+
+    def _send_backlog(self, client: Client) -> None:
+        if client.buffered_bytes() > self._limits.client_buffer:
+            if len(client.backlog.inquiries) > self._limits.client_backlog:
+                log.warning(
+                    "closing a slow client: %d inquiries held back", len(client.backlog.inquiries)
+                )
+                self.detach(client)
+                metrics.SLOW_DISCONNECTS.inc()
+                client.close_slow()
+            return
+        count = len(client.backlog.inquiries)
+        for frame in build_frames(self._core, *client.backlog.take()):
+            client.send_frame(frame)
+        metrics.INQUIRIES_SENT.inc(count)

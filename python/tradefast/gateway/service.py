@@ -1,0 +1,138 @@
+"""`tradefast service gateway`: Kafka and Redis in, WebSocket frames out (see docs/dashboard.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import time
+
+from confluent_kafka import KafkaException
+from picows import ws_create_server
+from redis.exceptions import RedisError
+
+from tradefast.config import Settings
+from tradefast.core import load
+from tradefast.gateway.access import AccessPolicy, dashboard_origins
+from tradefast.gateway.feed import StageFeed
+from tradefast.gateway.hub import Hub, HubLimits
+from tradefast.gateway.server import MAX_CLIENT_FRAME, Router
+from tradefast.gateway.snapshot import read_positions
+from tradefast.positions.store import PositionStore
+from tradefast.runtime.metrics import ServiceMetrics
+from tradefast.runtime.shutdown import Shutdown
+
+DESCRIPTION = "WebSocket gateway: live inquiries and positions for browsers"
+METRICS_PORT = 9104
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 5000
+CONSUME_WAIT = 0.1
+# Positions are re-read soon after a DONE passes by, and at least this often regardless.
+POSITIONS_REFRESH = 1.0
+POSITIONS_MIN_GAP = 0.05
+STARTUP_RETRY = 1.0
+# Lets clients read their close frame before the process goes.
+GOODBYE_GRACE = 0.2
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    origins = frozenset(settings.allowed_origins) or dashboard_origins(
+        settings.dashboard_host, settings.dashboard_port
+    )
+    return AccessPolicy(token=settings.ws_token, allowed_origins=origins)
+
+
+async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
+    hub = Hub(
+        load(settings.core),
+        HubLimits(
+            client_buffer=settings.gateway_client_buffer,
+            client_backlog=settings.gateway_client_backlog,
+        ),
+    )
+    router = Router(hub, access_policy(settings))
+    try:
+        server = await ws_create_server(
+            router,
+            settings.gateway_host,
+            settings.gateway_port,
+            max_frame_size=MAX_CLIENT_FRAME,
+            enable_auto_ping=True,
+            auto_ping_idle_timeout=20,
+            auto_ping_reply_timeout=20,
+        )
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", settings.gateway_host, settings.gateway_port, exc)
+        raise SystemExit(2) from None
+    log.info("gateway on %s", settings.gateway_url)
+    store = PositionStore.from_url(settings.redis_url)
+    feed = StageFeed(settings)
+    positions_due = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        if not await _start(feed, store, hub, shutdown):
+            return
+        router.ready = True
+        metrics = ServiceMetrics("gateway")
+        tasks = [
+            asyncio.create_task(_consume(feed, hub, metrics, positions_due, shutdown)),
+            asyncio.create_task(_refresh_positions(store, hub, positions_due, shutdown)),
+        ]
+        await shutdown.requested.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        server.close()
+        hub.close_all()
+        await asyncio.sleep(GOODBYE_GRACE)
+        feed.close()
+        await store.close()
+
+
+async def _start(feed: StageFeed, store: PositionStore, hub: Hub, shutdown: Shutdown) -> bool:
+    """Read the positions and assign the topics, retrying until both answer; False on stop."""
+    loop = asyncio.get_running_loop()
+    while not shutdown.is_requested:
+        try:
+            hub.set_positions(await read_positions(store))
+            count = await loop.run_in_executor(None, feed.assign_at_end)
+            log.info("consuming %d partitions from their end", count)
+            return True
+        except (RedisError, OSError, KafkaException) as exc:
+            log.warning("waiting for Kafka and Redis: %s", exc)
+            await shutdown.sleep(STARTUP_RETRY)
+    return False
+
+
+async def _consume(
+    feed: StageFeed,
+    hub: Hub,
+    metrics: ServiceMetrics,
+    positions_due: asyncio.Event,
+    shutdown: Shutdown,
+) -> None:
+    while not shutdown.is_requested:
+        values = await feed.next_values(MAX_BATCH, CONSUME_WAIT)
+        if values:
+            metrics.received("stages", len(values))
+            if hub.on_values(values):
+                positions_due.set()
+
+
+async def _refresh_positions(
+    store: PositionStore, hub: Hub, positions_due: asyncio.Event, shutdown: Shutdown
+) -> None:
+    while not shutdown.is_requested:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(positions_due.wait(), POSITIONS_REFRESH)
+        positions_due.clear()
+        started = time.monotonic()
+        try:
+            hub.set_positions(await read_positions(store))
+        except (RedisError, OSError) as exc:
+            log.warning("reading positions failed, keeping the last ones: %s", exc)
+        await asyncio.sleep(max(0.0, POSITIONS_MIN_GAP - (time.monotonic() - started)))

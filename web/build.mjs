@@ -1,0 +1,19 @@
+// Bundles the dashboard into dist/: app.js (with the protobuf code generated from
+// ../proto/tradefast.proto by `npm run proto`), app.css (uPlot's CSS and ours) and index.html.
+import { build } from "esbuild";
+import { copyFile, mkdir, rm } from "node:fs/promises";
+
+const dist = new URL("./dist/", import.meta.url);
+await rm(dist, { recursive: true, force: true });
+await mkdir(dist, { recursive: true });
+await build({
+  entryPoints: { app: "src/main.js" },
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  format: "esm",
+  target: ["es2020"],
+  outdir: "dist",
+  logLevel: "warning",
+});
+await copyFile(new URL("./src/index.html", import.meta.url), new URL("index.html", dist));
