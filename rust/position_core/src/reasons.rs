@@ -1,0 +1,23 @@
+//! Per-message rejection reasons, identical to python/tradefast/reference/errors.py.
+
+use std::borrow::Cow;
+
+pub type Reason = Cow<'static, str>;
+
+pub const MALFORMED: &str = "malformed protobuf";
+pub const INQUIRY_ID_NOT_POSITIVE: &str = "inquiry_id must be positive";
+pub const EMPTY_BOOK_ID: &str = "empty book_id";
+pub const SEPARATOR_IN_BOOK_ID: &str = "book_id must not contain '|'";
+pub const EMPTY_INSTRUMENT_ID: &str = "empty instrument_id";
+pub const QUANTITY_NOT_POSITIVE: &str = "quantity must be positive";
+pub const PRICE_NOT_POSITIVE: &str = "price must be positive";
+pub const UNKNOWN_SIDE: &str = "unknown side";
+pub const UNKNOWN_STATUS: &str = "unknown status";
+pub const NOTIONAL_OVERFLOW: &str = "notional overflows int64";
+pub const VERSION_OVERFLOW: &str = "version overflows int64";
+pub const POSITION_OVERFLOW: &str = "position overflows int64";
+
+/// The reason for a known status the called stage does not handle.
+pub fn unexpected_status(name: &str) -> Reason {
+    Cow::Owned(format!("unexpected status {name}"))
+}
