@@ -28,6 +28,8 @@ SERVICES: dict[str, str] = {
     "generator": "tradefast.services.generator",
     "position": "tradefast.services.position",
     "trader": "tradefast.services.trader",
+    "gateway": "tradefast.gateway.service",
+    "dashboard": "tradefast.dashboard.service",
 }
 
 
