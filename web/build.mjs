@@ -16,4 +16,6 @@ await build({
   outdir: "dist",
   logLevel: "warning",
 });
-await copyFile(new URL("./src/index.html", import.meta.url), new URL("index.html", dist));
+for (const name of ["index.html", "favicon.svg"]) {
+  await copyFile(new URL(`./src/${name}`, import.meta.url), new URL(name, dist));
+}

@@ -3,7 +3,8 @@
 import { Side, Status } from "./wire.js";
 import { cents, clock, duration, integer, signedCents } from "./format.js";
 
-const ROWS = 100;
+// As many rows as a tall screen shows; every new inquiry shifts them all down by one.
+const ROWS = 60;
 const STATUS_NAME = { [Status.NEW]: "NEW", [Status.POSITION_ENRICHED]: "ENRICHED", [Status.DONE]: "DONE", [Status.NOT_DONE]: "NOT DONE" };
 const STATUS_CLASS = { [Status.NEW]: "st-new", [Status.POSITION_ENRICHED]: "st-enriched", [Status.DONE]: "st-done", [Status.NOT_DONE]: "st-notdone" };
 
@@ -48,21 +49,8 @@ export class Blotter {
   }
 
   fill(row, inquiry) {
-    const end = inquiry.decidedNs || inquiry.receivedNs;
-    const latency = inquiry.createdNs ? (end - inquiry.createdNs) / 1e6 : null;
-    const sell = inquiry.side === Side.SELL;
-    const texts = [
-      String(inquiry.inquiryId),
-      clock(inquiry.createdNs ? inquiry.createdNs / 1e6 : inquiry.eventTime),
-      inquiry.bookId,
-      inquiry.instrumentId,
-      sell ? "SELL" : "BUY",
-      integer(inquiry.quantity),
-      cents(inquiry.price),
-      STATUS_NAME[inquiry.status] ?? String(inquiry.status),
-      inquiry.status === Status.NEW ? "" : signedCents(inquiry.position),
-      duration(latency),
-    ];
+    // Formatted once per inquiry version (a new version is a new object), not once per frame.
+    const texts = inquiry.texts ?? (inquiry.texts = rowTexts(inquiry));
     for (let c = 0; c < texts.length; c++) {
       if (row.texts[c] !== texts[c]) {
         row.texts[c] = texts[c];
@@ -71,9 +59,26 @@ export class Blotter {
     }
     const cls = STATUS_CLASS[inquiry.status] ?? "";
     if (row.cls !== cls) { row.cls = cls; row.tr.className = cls; }
-    const side = sell ? "side sell" : "side buy";
+    const side = inquiry.side === Side.SELL ? "side sell" : "side buy";
     if (row.side !== side) { row.side = side; row.cells[4].className = side; }
-    row.tr.dataset.id = texts[0];
     row.tr.hidden = false;
   }
+}
+
+function rowTexts(inquiry) {
+  const end = inquiry.decidedNs || inquiry.receivedNs;
+  const latency = inquiry.createdNs ? (end - inquiry.createdNs) / 1e6 : null;
+  const sell = inquiry.side === Side.SELL;
+  return [
+    String(inquiry.inquiryId),
+    clock(inquiry.createdNs ? inquiry.createdNs / 1e6 : inquiry.eventTime),
+    inquiry.bookId,
+    inquiry.instrumentId,
+    sell ? "SELL" : "BUY",
+    integer(inquiry.quantity),
+    cents(inquiry.price),
+    STATUS_NAME[inquiry.status] ?? String(inquiry.status),
+    inquiry.status === Status.NEW ? "" : signedCents(inquiry.position),
+    duration(latency),
+  ];
 }

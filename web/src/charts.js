@@ -3,6 +3,11 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
 const AXIS = { stroke: "#7d8b99", grid: { stroke: "#1c2631", width: 1 }, ticks: { stroke: "#1c2631" }, font: "11px ui-monospace, monospace" };
+const pad = (n) => String(n).padStart(2, "0");
+const timeLabels = (u, splits) => splits.map((t) => {
+  const d = new Date(t * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+});
 
 function series(label, stroke, fill) {
   return { label, stroke, width: 1.5, fill, points: { show: false }, spanGaps: false };
@@ -11,15 +16,15 @@ function series(label, stroke, fill) {
 function makeChart(element, lines, yRange) {
   const opts = {
     width: element.clientWidth || 300,
-    height: 140,
+    height: 130,
     legend: { show: true, live: false },
     cursor: { show: false },
     scales: { x: { time: true }, y: yRange ? { range: yRange } : { auto: true } },
-    axes: [{ ...AXIS, space: 60 }, { ...AXIS, size: 44 }],
+    axes: [{ ...AXIS, space: 70, values: timeLabels }, { ...AXIS, size: 44 }],
     series: [{}, ...lines],
   };
   const chart = new uPlot(opts, [[], ...lines.map(() => [])], element);
-  new ResizeObserver(() => chart.setSize({ width: element.clientWidth, height: 140 })).observe(element);
+  new ResizeObserver(() => chart.setSize({ width: element.clientWidth, height: 130 })).observe(element);
   return chart;
 }
 

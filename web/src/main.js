@@ -17,7 +17,7 @@ const $ = (id) => document.getElementById(id);
 let frames = 0;
 let framesPerSecond = 0;
 // Exposed for the browser test's measurements.
-window.tradefast = { model, stats: { batches: 0, animationFrames: 0 } };
+window.tradefast = { model, stats: { batches: 0, animationFrames: 0, renderMs: 0, decodeMs: 0 } };
 
 async function gatewayUrl() {
   const response = await fetch("config.json", { cache: "no-store" });
@@ -50,11 +50,14 @@ function fillSelect(select, values) {
 }
 
 function onAnimationFrame() {
+  const started = performance.now();
   frames += 1;
-  window.tradefast.stats.animationFrames += 1;
   refreshFilters();
   blotter.render(model);
   grid.render(model);
+  const stats = window.tradefast.stats;
+  stats.animationFrames += 1;
+  stats.renderMs += performance.now() - started;
   requestAnimationFrame(onAnimationFrame);
 }
 
@@ -102,8 +105,10 @@ async function start() {
   }
   connectFeed(url, {
     onBatch: (batch, receivedMs) => {
-      window.tradefast.stats.batches += 1;
+      const stats = window.tradefast.stats;
+      stats.batches += 1;
       model.apply(batch, receivedMs);
+      stats.decodeMs += performance.now() + performance.timeOrigin - receivedMs;
     },
     onState: setConnection,
   });

@@ -32,8 +32,8 @@ export class PositionsGrid {
       cell.td.className = position.notional > 0 ? "pos long" : position.notional < 0 ? "pos short" : "pos flat";
       if (!first && position.changedMs) {
         cell.td.animate(
-          [{ backgroundColor: "rgba(255, 214, 102, 0.45)" }, { backgroundColor: "rgba(255, 214, 102, 0)" }],
-          { duration: 700, easing: "ease-out" },
+          [{ boxShadow: "inset 0 0 0 1px rgba(255, 214, 102, 0.9)", backgroundColor: "rgba(255, 214, 102, 0.22)" }, { boxShadow: "inset 0 0 0 1px rgba(255, 214, 102, 0)", backgroundColor: "rgba(255, 214, 102, 0)" }],
+          { duration: 600, easing: "ease-out" },
         );
       }
     }
