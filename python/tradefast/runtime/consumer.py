@@ -92,9 +92,11 @@ class BatchConsumer:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", _describe(partitions))
+        self._metrics.assigned.inc(len(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", _describe(partitions))
+        self._metrics.assigned.dec(len(partitions))
         revoked = {(tp.topic, tp.partition) for tp in partitions}
         offsets = [
             TopicPartition(t, p, o) for (t, p), o in self._handled.items() if (t, p) in revoked

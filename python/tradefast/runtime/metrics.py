@@ -24,6 +24,9 @@ BATCH_SIZE = Histogram(
 CONSUMER_LAG = Gauge(
     "tradefast_consumer_lag", "High watermark minus position", ["service", "topic", "partition"]
 )
+ASSIGNED = Gauge(
+    "tradefast_assigned_partitions", "Partitions assigned to this consumer", ["service"]
+)
 STAGE_SECONDS = Histogram(
     "tradefast_stage_seconds",
     "Time spent per batch in each stage (consume wait excluded)",
@@ -41,6 +44,7 @@ class ServiceMetrics:
         self.errors = ERRORS.labels(service)
         self.dead_letters = DEAD_LETTERS.labels(service)
         self.batch_size = BATCH_SIZE.labels(service)
+        self.assigned = ASSIGNED.labels(service)
 
     def received(self, topic: str, count: int) -> None:
         MESSAGES_IN.labels(self.service, topic).inc(count)

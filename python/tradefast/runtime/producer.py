@@ -63,6 +63,11 @@ class BatchProducer:
     def flush_blocking(self, timeout: float = 30.0) -> None:
         self.raise_failures(self._producer.flush(timeout))
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Deliver what is still queued (best effort: the caller has not committed for it)."""
+        self._producer.flush(timeout)
+        self._producer.close()
+
     def raise_failures(self, remaining: int = 0) -> None:
         if remaining:
             self._failures.append(f"{remaining} messages still unacknowledged")

@@ -85,6 +85,7 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
             metrics.sent(outcome.topic, len(outcome.values))
     finally:
         consumer.close()
+        producer.close()
         if spec.close is not None:
             await spec.close()
         log.info("%s stopped", spec.name)

@@ -146,4 +146,5 @@ async def generate(
         wait = pacer.due_at(sent) - (time.perf_counter() - start)
         await asyncio.sleep(min(max(wait, 0.0), MAX_SLEEP))
     await producer.flush()
+    producer.close()
     log.info("sent %d inquiries, last id %d", sent, factory.next_id - 1)
