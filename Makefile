@@ -70,3 +70,10 @@ infra-down: setup
 
 infra-status: setup
 	$(BIN)/tradefast infra status
+
+# The whole pipeline on this machine (infra, services, dashboard); Ctrl-C stops it. RATE=inquiries/s.
+.PHONY: run
+RATE ?= 20
+
+run: setup
+	$(BIN)/tradefast run --rate $(RATE)
