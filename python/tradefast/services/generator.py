@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
@@ -21,6 +22,7 @@ from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.producer import BatchProducer
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import book_names, bounded, from_env, names
+from tradefast.services.scenarios import SCENARIOS, OriginalScenario
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,14 @@ class InquiryFactory:
         return key, inquiry.SerializeToString()
 
 
+class Factory(Protocol):
+    """Makes the next inquiry (Kafka key, value) with the given created_ns."""
+
+    next_id: int
+
+    def make(self, created_ns: int) -> tuple[bytes, bytes]: ...
+
+
 @dataclass(frozen=True)
 class Pacer:
     """How many of `count` (None: unbounded) messages at `rate` per second are due after
@@ -113,18 +123,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--books", type=book_names, default=Universe.books, help="e.g. BOOK1,BOOK2")
     parser.add_argument("--instruments", type=names, default=Universe.instruments)
     parser.add_argument("--counterparties", type=names, default=Universe.counterparties)
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="random",
+        help="random (default) or original: the original integration test's 20 scripted "
+        "inquiries on BOOK1/AAPL (sends 20, or --count if fewer)",
+    )
 
 
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
     universe = Universe(args.books, args.instruments, args.counterparties)
     start_id = args.start_id or time.time_ns() // 1_000_000 * 1000
-    factory = InquiryFactory(universe, args.seed, start_id)
-    await generate(factory, Pacer(args.rate, args.count), settings, shutdown)
+    factory: Factory = InquiryFactory(universe, args.seed, start_id)
+    count = args.count
+    if args.scenario == "original":
+        factory = OriginalScenario(start_id)
+        count = min(count if count is not None else factory.COUNT, factory.COUNT)
+    await generate(factory, Pacer(args.rate, count), settings, shutdown)
 
 
-async def generate(
-    factory: InquiryFactory, pacer: Pacer, settings: Settings, shutdown: Shutdown
-) -> None:
+async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown: Shutdown) -> None:
     """Send `pacer.count` inquiries (or until stopped) to the new-inquiries topic."""
     producer = BatchProducer(
         kafka_config.producer_config(settings, {"client.id": "tradefast-generator"})

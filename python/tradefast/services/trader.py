@@ -14,6 +14,7 @@ from tradefast.config import Settings
 from tradefast.runtime import Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import add_batch_size, bounded, from_env
+from tradefast.services.policies import POLICIES, build
 
 DESCRIPTION = "decide enriched inquiries (DONE / NOT_DONE) into inquiries.decided"
 METRICS_PORT = 9103
@@ -45,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="per-key |position| limit in cents, NOT_DONE beyond it "
         "(env TRADEFAST_POSITION_LIMIT; default: none)",
     )
+    parser.add_argument(
+        "--policy",
+        choices=POLICIES,
+        default=from_env("TRADEFAST_TRADER_POLICY", "seeded"),
+        help="seeded: DONE for --done-fraction of ids by --seed; even-ids: DONE exactly for even "
+        "ids (the original integration test) (env TRADEFAST_TRADER_POLICY; default seeded)",
+    )
 
 
 def trader_spec(
@@ -54,15 +62,14 @@ def trader_spec(
     position_limit: int | None,
     core_name: str | None = None,
     batch_size: int = 2000,
+    policy: str = "seeded",
 ) -> ServiceSpec:
-    implementation = core.load(core_name)
+    choose = build(policy, core.load(core_name), seed, done_fraction, position_limit)
     output = settings.topics.decided
 
     async def decide(batch: list[Message]) -> Outcome:
         values = [m.value() or b"" for m in batch]
-        keys, decided, errors = implementation.decide(
-            values, seed, done_fraction, position_limit, time.time_ns()
-        )
+        keys, decided, errors = choose(values, time.time_ns())
         return Outcome(output, keys, decided, errors)
 
     return ServiceSpec("trader", (settings.topics.enriched,), decide, batch_size=batch_size)
@@ -70,6 +77,11 @@ def trader_spec(
 
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
     spec = trader_spec(
-        settings, args.seed, args.done_fraction, args.position_limit, batch_size=args.batch_size
+        settings,
+        args.seed,
+        args.done_fraction,
+        args.position_limit,
+        batch_size=args.batch_size,
+        policy=args.policy,
     )
     await serve(spec, settings, shutdown)
