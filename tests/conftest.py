@@ -41,7 +41,8 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
                 "TRADEFAST_KAFKA_BOOTSTRAP": bootstrap,
                 "TRADEFAST_REDIS_URL": redis_url,
             }
-        )
+        ),
+        quick_start=True,
     )
     local.up()
     try:

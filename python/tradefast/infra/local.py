@@ -58,24 +58,46 @@ class ServerStatus:
 class LocalInfra:
     """The broker and Redis for one TRADEFAST_HOME, at the addresses `settings` names."""
 
-    def __init__(self, settings: Settings, start_timeout: float = 90.0) -> None:
+    def __init__(
+        self, settings: Settings, start_timeout: float = 90.0, quick_start: bool = False
+    ) -> None:
+        """quick_start: JVM flags that start the broker faster but serve slower (for tests)."""
         self.settings = settings
         self.start_timeout = start_timeout
         home = Path(settings.home)
-        self.kafka = KafkaBroker(home / KAFKA)
+        self.kafka = KafkaBroker(home / KAFKA, quick_start=quick_start)
         self.redis = RedisServer(home / REDIS)
         self.state_file = home / "infra" / "state.json"
 
     def up(self) -> list[ServerStatus]:
         """Make both servers answer and the topics exist; start only what is missing."""
+        saved = self._load_state()
+        kafka_address, redis_address = self.settings.kafka_bootstrap, self.settings.redis_url
+        kafka = self._status_of(KAFKA, kafka_address, saved, self.kafka.log_file)
+        redis = self._status_of(REDIS, redis_address, saved, self.redis.log_file)
+        # Check both addresses before starting anything, so a bad one leaves nothing behind.
+        if kafka.state is State.STOPPED:
+            kafka_host, kafka_port = split_host_port(kafka_address)
+            _refuse_foreign_listener("Kafka", kafka_host, kafka_port, "TRADEFAST_KAFKA_BOOTSTRAP")
+        if redis.state is State.STOPPED:
+            redis_host, redis_port = redis_host_port(redis_address)
+            _refuse_foreign_listener("Redis", redis_host, redis_port, "TRADEFAST_REDIS_URL")
         servers: list[ServerStatus] = []
         try:
-            servers.append(self._start_kafka_unless_answering())
-            servers.append(self._start_redis_unless_answering())
-            for server in servers:
-                if server.state is State.STARTED and server.record is not None:
-                    process = self.kafka if server.name == KAFKA else self.redis
-                    process.wait_until_answers(server.record, server.address, self.start_timeout)
+            if kafka.state is State.STOPPED:
+                record = self.kafka.start(kafka_host, kafka_port, self.settings.partitions)
+                kafka = self._remember(KAFKA, kafka_address, record, self.kafka.log_file)
+            servers.append(kafka)
+            if redis.state is State.STOPPED:
+                record = self.redis.start(redis_host, redis_port)
+                redis = self._remember(REDIS, redis_address, record, self.redis.log_file)
+            servers.append(redis)
+            # Also for ours that run already: an earlier `up` may have been interrupted while
+            # they were still starting. One probe returns at once when they answer.
+            if kafka.record is not None:
+                self.kafka.wait_until_answers(kafka.record, kafka_address, self.start_timeout)
+            if redis.record is not None:
+                self.redis.wait_until_answers(redis.record, redis_address, self.start_timeout)
             ensure_topics(self.settings)
         except BaseException:
             self._stop_started(servers)
@@ -109,35 +131,6 @@ class LocalInfra:
                 shutil.rmtree(folder, ignore_errors=True)
         return stopped
 
-    def _start_kafka_unless_answering(self) -> ServerStatus:
-        address = self.settings.kafka_bootstrap
-        current = self._status_of(KAFKA, address, self._load_state(), self.kafka.log_file)
-        if current.state is not State.STOPPED:
-            if current.state is State.RUNNING:
-                self._wait_if_ours_is_starting(current)
-            return current
-        host, port = split_host_port(address)
-        _refuse_foreign_listener("Kafka", host, port, "TRADEFAST_KAFKA_BOOTSTRAP")
-        record = self.kafka.start(host, port, self.settings.partitions)
-        self._remember(KAFKA, address, record)
-        return ServerStatus(KAFKA, address, State.STARTED, record, self.kafka.log_file)
-
-    def _start_redis_unless_answering(self) -> ServerStatus:
-        address = self.settings.redis_url
-        current = self._status_of(REDIS, address, self._load_state(), self.redis.log_file)
-        if current.state is not State.STOPPED:
-            return current
-        host, port = redis_host_port(address)
-        _refuse_foreign_listener("Redis", host, port, "TRADEFAST_REDIS_URL")
-        record = self.redis.start(host, port)
-        self._remember(REDIS, address, record)
-        return ServerStatus(REDIS, address, State.STARTED, record, self.redis.log_file)
-
-    def _wait_if_ours_is_starting(self, current: ServerStatus) -> None:
-        # An earlier `up` may have been interrupted while the broker was still starting.
-        if current.record is not None and not kafka_answers(current.address, timeout=2.0):
-            self.kafka.wait_until_answers(current.record, current.address, self.start_timeout)
-
     def _status_of(
         self, name: str, address: str, saved: dict[str, _Saved], log_file: Path
     ) -> ServerStatus:
@@ -165,10 +158,13 @@ class LocalInfra:
                 saved.pop(server.name, None)
         self._save_state(saved)
 
-    def _remember(self, name: str, address: str, record: ProcessRecord) -> None:
+    def _remember(
+        self, name: str, address: str, record: ProcessRecord, log_file: Path
+    ) -> ServerStatus:
         saved = self._load_state()
         saved[name] = {"address": address, "process": record.to_json()}
         self._save_state(saved)
+        return ServerStatus(name, address, State.STARTED, record, log_file)
 
     def _load_state(self) -> dict[str, _Saved]:
         if not self.state_file.exists():
