@@ -30,7 +30,7 @@ from tradefast.services.cli import SERVICES, metrics_port
 from tradefast.supervisor import Child, Supervisor, SupervisorError
 
 # Start order: consumers before the generator, so the first inquiries flow straight through.
-# Stop order is the reverse of the list's first entry first: see Supervisor.stop_all.
+# The supervisor stops them in reverse: the generator first, so the others can drain.
 START_ORDER = ("position", "trader", "gateway", "dashboard", "generator")
 READY_TIMEOUT = 60.0
 STOP_GRACE = 5.0

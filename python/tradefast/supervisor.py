@@ -71,9 +71,9 @@ class Supervisor:
                 self._check(child, now)
 
     def stop_all(self, grace: float) -> None:
-        """Stop the children: the first one alone (the source), then the rest together, each
-        with SIGTERM and `grace` seconds before SIGKILL."""
-        running = [c for c in self.children if c.process and c.process.poll() is None]
+        """Stop the children in reverse start order: the last started (the source) alone first,
+        then the rest together; each gets SIGTERM and `grace` seconds before SIGKILL."""
+        running = [c for c in reversed(self.children) if c.process and c.process.poll() is None]
         first, rest = running[:1], running[1:]
         for group in (first, rest):
             for child in group:

@@ -47,16 +47,22 @@ class ServiceSpec:
     close: Callable[[], Awaitable[None]] | None = None
 
 
+def client_overrides(client_id: str) -> dict[str, object]:
+    """Name the client, and route librdkafka's own logs through `logging` (so --log-format
+    applies to them too)."""
+    return {"client.id": client_id, "logger": logging.getLogger("librdkafka")}
+
+
 async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> None:
     """Run `spec` until `shutdown` is requested."""
     metrics = ServiceMetrics(spec.name)
     group = spec.group or f"tradefast-{spec.name}"
     consumer = BatchConsumer(
-        kafka_config.consumer_config(settings, group, {"client.id": group}),
+        kafka_config.consumer_config(settings, group, client_overrides(group)),
         list(spec.inputs),
         metrics,
     )
-    producer = BatchProducer(kafka_config.producer_config(settings, {"client.id": group}))
+    producer = BatchProducer(kafka_config.producer_config(settings, client_overrides(group)))
     dead_letters = DeadLetters(producer, settings.topics.dead_letter, metrics)
     log.info("%s consuming %s as group %s", spec.name, ", ".join(spec.inputs), group)
     last_lag = 0.0

@@ -20,6 +20,7 @@ from tradefast.infra import kafka_config
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.producer import BatchProducer
+from tradefast.runtime.service import client_overrides
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import book_names, bounded, from_env, names
 from tradefast.services.scenarios import SCENARIOS, OriginalScenario
@@ -146,7 +147,7 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
 async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown: Shutdown) -> None:
     """Send `pacer.count` inquiries (or until stopped) to the new-inquiries topic."""
     producer = BatchProducer(
-        kafka_config.producer_config(settings, {"client.id": "tradefast-generator"})
+        kafka_config.producer_config(settings, client_overrides("tradefast-generator"))
     )
     metrics = ServiceMetrics("generator")
     topic = settings.topics.new
