@@ -52,21 +52,31 @@ def process_env(settings_env: Mapping[str, str], extra: Mapping[str, str]) -> di
     return env
 
 
+def start_service(
+    name: str, settings_env: Mapping[str, str], log_dir: Path, *args: str, **extra: str
+) -> tuple[subprocess.Popen[bytes], dict[str, str], Path]:
+    """`tradefast service NAME ARGS` as a subprocess with its own metrics port; (process, its
+    environment, its log file)."""
+    metrics = {f"TRADEFAST_{name.upper()}_METRICS_PORT": str(free_port())}
+    env = process_env(settings_env, {**metrics, **extra})
+    log = log_dir / f"{name}.log"
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tradefast", "service", name, *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return process, env, log
+
+
 @contextmanager
 def running_gateway(
     settings: Settings, settings_env: Mapping[str, str], log_dir: Path, **extra: str
 ) -> Iterator[Gateway]:
     """`tradefast service gateway` as a subprocess, ready (consuming from the end) on entry."""
-    env = process_env(settings_env, {"TRADEFAST_GATEWAY_METRICS_PORT": str(free_port()), **extra})
+    process, env, log = start_service("gateway", settings_env, log_dir, **extra)
     host, port = env["TRADEFAST_GATEWAY_HOST"], env["TRADEFAST_GATEWAY_PORT"]
-    log = log_dir / "gateway.log"
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tradefast", "service", "gateway"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     gateway = Gateway(
         url=f"ws://{host}:{port}/ws/inquiries",
         health_url=f"http://{host}:{port}/healthz",
@@ -74,24 +84,25 @@ def running_gateway(
         log=log,
     )
     try:
-        wait_ready(gateway, process)
+        wait_ready(gateway.health_url, process, log)
         yield gateway
     finally:
         stop(process)
 
 
-def wait_ready(gateway: Gateway, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `url` answers 200 (the service's health or page), failing if the process exits."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"gateway exited: {gateway.log.read_text()[-3000:]}"
+        assert process.poll() is None, f"{log.name}: exited: {log.read_text()[-3000:]}"
         try:
-            with urllib.request.urlopen(gateway.health_url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.1)
-    raise AssertionError(f"gateway not ready: {gateway.log.read_text()[-3000:]}")
+    raise AssertionError(f"{log.name}: not ready: {log.read_text()[-3000:]}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

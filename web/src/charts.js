@@ -20,7 +20,7 @@ function makeChart(element, lines, yRange) {
     legend: { show: true, live: false },
     cursor: { show: false },
     scales: { x: { time: true }, y: yRange ? { range: yRange } : { auto: true } },
-    axes: [{ ...AXIS, space: 70, values: timeLabels }, { ...AXIS, size: 44 }],
+    axes: [{ ...AXIS, space: 70, values: timeLabels }, { ...AXIS, size: 58 }],
     series: [{}, ...lines],
   };
   const chart = new uPlot(opts, [[], ...lines.map(() => [])], element);

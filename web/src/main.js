@@ -18,6 +18,7 @@ let frames = 0;
 let framesPerSecond = 0;
 // Exposed for the browser test's measurements.
 window.tradefast = { model, stats: { batches: 0, animationFrames: 0, renderMs: 0, decodeMs: 0 } };
+const feed = { updates: 0, reconnects: 0, since: null, snapshot: "–", renderMs: 0, renders: 0 };
 
 async function gatewayUrl() {
   const response = await fetch("config.json", { cache: "no-store" });
@@ -29,6 +30,8 @@ async function gatewayUrl() {
 }
 
 function setConnection(state, detail) {
+  if (state === "live") feed.since = new Date();
+  if (state === "reconnecting") { feed.since = null; feed.reconnects += 1; }
   const element = $("conn");
   element.dataset.state = state;
   $("conn-text").textContent = state === "live" ? "live" : state;
@@ -75,6 +78,16 @@ function everySecond() {
     $("kpi-updates").textContent = integer(last.updates);
   }
   $("kpi-fps").textContent = String(framesPerSecond);
+  const stats = window.tradefast.stats;
+  $("feed-frames").textContent = integer(stats.batches);
+  $("feed-updates").textContent = integer(feed.updates);
+  $("feed-snapshot").textContent = feed.snapshot;
+  $("feed-since").textContent = feed.since ? feed.since.toLocaleTimeString() : "–";
+  $("feed-reconnects").textContent = String(feed.reconnects);
+  const frameCount = stats.animationFrames - feed.renders;
+  $("feed-render").textContent = frameCount ? duration((stats.renderMs - feed.renderMs) / frameCount) : "–";
+  feed.renders = stats.animationFrames;
+  feed.renderMs = stats.renderMs;
 }
 
 function wireControls() {
@@ -99,6 +112,7 @@ async function start() {
   let url;
   try {
     url = await gatewayUrl();
+    $("feed-url").textContent = url.replace(/token=[^&]*/, "token=…");
   } catch (error) {
     setConnection("error", `no gateway configuration: ${error}`);
     return;
@@ -107,6 +121,8 @@ async function start() {
     onBatch: (batch, receivedMs) => {
       const stats = window.tradefast.stats;
       stats.batches += 1;
+      feed.updates += batch.inquiries.length;
+      if (batch.snapshot) feed.snapshot = `${batch.inquiries.length} inquiries, ${batch.positions.length} positions`;
       model.apply(batch, receivedMs);
       stats.decodeMs += performance.now() + performance.timeOrigin - receivedMs;
     },
