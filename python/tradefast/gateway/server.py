@@ -44,7 +44,7 @@ class FeedListener(WSListener):
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         if frame.msg_type == WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code())
+            transport.send_close(WSCloseCode.OK)
             transport.disconnect()
         elif frame.msg_type in (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
             metrics.CLIENT_ERRORS.inc()

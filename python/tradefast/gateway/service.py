@@ -121,6 +121,9 @@ async def _consume(
             metrics.received("stages", len(values))
             if hub.on_values(values):
                 positions_due.set()
+            # A batch that was already there returns without awaiting anything: yield, so the
+            # flush and the clients' sockets get their turn under sustained load.
+            await asyncio.sleep(0)
 
 
 async def _refresh_positions(
