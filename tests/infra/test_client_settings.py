@@ -19,13 +19,12 @@ def test_producer_is_idempotent_with_acks_all_and_sends_at_once() -> None:
     assert producer["bootstrap.servers"] == "127.0.0.1:9092"
 
 
-def test_consumer_uses_range_assignment_manual_commits_and_short_fetch_waits() -> None:
+def test_consumer_uses_range_assignment_manual_commits_and_returns_on_first_byte() -> None:
     consumer = consumer_config(config.load({}), group="position-service")
     assert consumer["group.id"] == "position-service"
     assert consumer["partition.assignment.strategy"] == "range"
     assert consumer["enable.auto.commit"] is False
-    assert isinstance(consumer["fetch.wait.max.ms"], int)
-    assert consumer["fetch.wait.max.ms"] <= 10
+    assert consumer["fetch.min.bytes"] == 1
 
 
 def test_overrides_win() -> None:

@@ -91,7 +91,10 @@ def _receive(consumer: Consumer, sequence: int) -> int:
             continue
         if message.error():
             raise InfraError(f"consuming the bench topic failed: {message.error()}")
-        received, sent_ns = STAMP.unpack(message.value() or b"")
+        payload = message.value()
+        if payload is None or len(payload) != STAMP.size:
+            continue  # not one of ours
+        received, sent_ns = STAMP.unpack(payload)
         if received == sequence:
             return int(time.perf_counter_ns() - sent_ns)
     raise InfraError(f"message {sequence} did not come back within {RECEIVE_TIMEOUT_S:.0f} s")

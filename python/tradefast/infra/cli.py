@@ -41,8 +41,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _up(args: argparse.Namespace) -> int:
     def run() -> None:
         settings = config.load()
-        servers = LocalInfra(settings, start_timeout=args.timeout).up()
+        infra = LocalInfra(settings, start_timeout=args.timeout)
+        servers = infra.up()
         _print(servers)
+        print(f"data   {infra.kafka.data_dir}  {infra.redis.data_dir}")
         print(
             f"topics {', '.join(settings.topics.all)} "
             f"({settings.partitions} partitions) on {settings.kafka_bootstrap}"

@@ -57,8 +57,13 @@ def ensure_jars(env: dict[str, str] | None = None) -> Path:
     try:
         _copy_dependencies(mvn, scratch)
         (scratch / ".complete").write_text(KAFKA_VERSION + "\n")
-        shutil.rmtree(target, ignore_errors=True)
-        scratch.rename(target)
+        shutil.rmtree(target, ignore_errors=True)  # an incomplete folder of an older layout
+        try:
+            scratch.rename(target)
+        except OSError:
+            # Another process (a parallel test session) finished the same fetch first.
+            if not (target / ".complete").exists():
+                raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
