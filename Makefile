@@ -77,3 +77,10 @@ RATE ?= 20
 
 run: setup
 	$(BIN)/tradefast run --rate $(RATE)
+
+# The end-to-end integration test script (also run once by `make test`, through
+# tests/integration/test_integration_script.py): starts its own Kafka and Redis on free ports
+# unless TRADEFAST_KAFKA_BOOTSTRAP / TRADEFAST_REDIS_URL name running ones.
+.PHONY: integration-test
+integration-test: setup
+	$(PY) -m tradefast.integration

@@ -6,7 +6,7 @@ import argparse
 import importlib
 
 # Each module exposes `register(actions)`; it adds its sub-command and sets `func` on it.
-BENCHMARK_MODULES = ("tradefast.bench.hop",)
+BENCHMARK_MODULES = ("tradefast.bench.hop", "tradefast.bench.e2e")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

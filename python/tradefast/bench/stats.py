@@ -15,7 +15,7 @@ def new_histogram() -> HdrHistogram:
 
 
 def summary_us(histogram: HdrHistogram) -> dict[str, float]:
-    """count, p50, p99, p99.9 and max in microseconds, rounded to 0.1 µs."""
+    """count, p50, p90, p99, p99.9 and max in microseconds, rounded to 0.1 µs."""
 
     def us(nanoseconds: int) -> float:
         return round(nanoseconds / 1000, 1)
@@ -23,6 +23,7 @@ def summary_us(histogram: HdrHistogram) -> dict[str, float]:
     return {
         "count": int(histogram.get_total_count()),
         "p50_us": us(histogram.get_value_at_percentile(50)),
+        "p90_us": us(histogram.get_value_at_percentile(90)),
         "p99_us": us(histogram.get_value_at_percentile(99)),
         "p99_9_us": us(histogram.get_value_at_percentile(99.9)),
         "max_us": us(histogram.get_max_value()),

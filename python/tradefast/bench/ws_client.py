@@ -1,0 +1,148 @@
+"""The benchmark's WebSocket client, its own process so that it never competes with the bench
+driver for one interpreter: `python -m tradefast.bench.ws_client --url URL --first-id N --count C
+--out FILE`.
+
+It records, for each inquiry id in [first_id, first_id + count) the first time a final update
+(DONE / NOT_DONE) of it arrives: end-to-end latency from created_ns (the generator's scheduled send
+time) to receipt, and the stages created→enriched, enriched→decided, decided→client from the
+stamps. Ids below --record-from count as received but stay out of the histograms (warm-up).
+It prints "ready" once connected, and writes FILE (JSON) when every id has arrived or on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from tradefast.bench.stats import new_histogram, summary_us
+from tradefast.proto.tradefast_pb2 import InquiryBatch, Status
+
+PERCENTILES = (0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0)
+STAGES = ("created_to_enriched", "enriched_to_decided", "decided_to_client")
+# The inquiries of the last fifth of the run: their latency shows whether lag was growing.
+TAIL_FRACTION = 0.2
+
+
+class LatencyRecorder(WSListener):
+    def __init__(self, first_id: int, count: int, record_from: int) -> None:
+        super().__init__()
+        self.first_id = first_id
+        self.count = count
+        self.record_from = record_from
+        self.tail_from = first_id + int(count * (1 - TAIL_FRACTION))
+        self.seen = bytearray(count)
+        self.received = 0
+        self.duplicates = 0
+        self.frames = 0
+        self.first_created_ns = 0
+        self.last_receive_ns = 0
+        self.end_to_end = new_histogram()
+        self.tail = new_histogram()
+        self.stages = {name: new_histogram() for name in STAGES}
+        self.complete = asyncio.Event()
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.CLOSE:
+            transport.disconnect()
+            return
+        if frame.msg_type != WSMsgType.BINARY:
+            return
+        now = time.time_ns()
+        self.frames += 1
+        batch = InquiryBatch.FromString(frame.get_payload_as_bytes())
+        first_id, count, seen = self.first_id, self.count, self.seen
+        for inquiry in batch.inquiries:
+            if inquiry.status < Status.DONE:
+                continue
+            index = inquiry.inquiry_id - first_id
+            if not 0 <= index < count:
+                continue
+            if seen[index]:
+                self.duplicates += 1
+                continue
+            seen[index] = 1
+            self.received += 1
+            if inquiry.inquiry_id >= self.record_from:
+                self._record(now, inquiry.created_ns, inquiry.enriched_ns, inquiry.decided_ns)
+                if inquiry.inquiry_id >= self.tail_from:
+                    self.tail.record_value(max(now - inquiry.created_ns, 1))
+            if index == 0:
+                self.first_created_ns = inquiry.created_ns
+        self.last_receive_ns = now
+        if self.received == count:
+            self.complete.set()
+
+    def _record(self, now: int, created: int, enriched: int, decided: int) -> None:
+        self.end_to_end.record_value(max(now - created, 1))
+        self.stages["created_to_enriched"].record_value(max(enriched - created, 1))
+        self.stages["enriched_to_decided"].record_value(max(decided - enriched, 1))
+        self.stages["decided_to_client"].record_value(max(now - decided, 1))
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.complete.set()
+
+    def report(self) -> dict[str, Any]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "received_final": self.received,
+            "duplicates": self.duplicates,
+            "frames": self.frames,
+            "first_created_ns": self.first_created_ns,
+            "last_receive_ns": self.last_receive_ns,
+            "end_to_end": summary_us(self.end_to_end),
+            "percentiles_us": [
+                [p, round(self.end_to_end.get_value_at_percentile(p) / 1000, 1)]
+                for p in PERCENTILES
+            ],
+            "tail": summary_us(self.tail),
+            "stages": {name: summary_us(h) for name, h in self.stages.items()},
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        }
+
+
+async def record(args: argparse.Namespace) -> dict[str, Any]:
+    transport, listener = await ws_connect(
+        lambda: LatencyRecorder(args.first_id, args.count, args.record_from), args.url
+    )
+    if not isinstance(listener, LatencyRecorder):
+        raise TypeError("picows returned another listener type")
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, listener.complete.set)
+    print("ready", flush=True)
+    await listener.complete.wait()
+    transport.disconnect()
+    return listener.report()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tradefast.bench.ws_client")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--first-id", type=int, required=True)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--record-from", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if args.count < 1:
+        parser.error("--count must be >= 1")
+    try:
+        report = uvloop.run(record(args))
+    except OSError as exc:
+        print(f"bench client: cannot connect to {args.url}: {exc}", file=sys.stderr)
+        return 1
+    args.out.write_text(json.dumps(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The end-to-end integration test (`make integration-test`): real servers, real services."""

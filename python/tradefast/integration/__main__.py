@@ -1,0 +1,5 @@
+import sys
+
+from tradefast.integration.main import main
+
+sys.exit(main())

@@ -1,0 +1,169 @@
+"""A pipeline under test, for the integration test and the end-to-end benchmark.
+
+`Servers`: Kafka and Redis at the configured addresses, reused when they answer, else started as
+local processes and stopped again at the end. `Pipeline`: the position service, the auto trader
+and the gateway, each as its own `tradefast service` process (as `tradefast run` starts them), on
+a fresh topic prefix and free ports, so earlier data never interferes; the generator runs once
+per scenario or load step with `generator()`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import psutil
+
+from tradefast.config import Settings, Topics
+from tradefast.infra.local import LocalInfra, ServerStatus, State
+from tradefast.infra.netcheck import free_port
+from tradefast.infra.topics import ensure_topics
+from tradefast.supervisor import Child, Supervisor
+
+READY_TIMEOUT = 120.0
+STOP_GRACE = 10.0
+
+
+@dataclass
+class Servers:
+    """Kafka and Redis; `stop` stops them only if this run started them."""
+
+    local: LocalInfra
+    statuses: list[ServerStatus]
+
+    @property
+    def started(self) -> bool:
+        return any(s.state is State.STARTED for s in self.statuses) and all(
+            s.state is not State.RUNNING for s in self.statuses
+        )
+
+    def describe(self) -> str:
+        return "; ".join(s.describe() for s in self.statuses)
+
+    def stop(self) -> None:
+        if self.started:
+            self.local.down()
+
+
+def start_servers(settings: Settings) -> Servers:
+    local = LocalInfra(settings)
+    return Servers(local, local.up())
+
+
+def fresh_settings(settings: Settings, label: str) -> Settings:
+    """`settings` with a topic prefix of its own and a free gateway port."""
+    prefix = f"{label}-{uuid.uuid4().hex[:8]}."
+    return replace(settings, topics=Topics(prefix), gateway_port=free_port())
+
+
+class Pipeline:
+    """Position service, auto trader and gateway as processes; `trader_args` and `env` (e.g.
+    TRADEFAST_CORE) are passed to them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        log_dir: Path,
+        trader_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.log_dir = log_dir
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TRADEFAST_")},
+            **settings.to_env(),
+            **(env or {}),
+        }
+        self._metrics = {name: free_port() for name in ("position", "trader", "gateway")}
+        children = [
+            self._child("position", _assigned(self._metrics["position"])),
+            self._child("trader", _assigned(self._metrics["trader"]), trader_args),
+            self._child("gateway", _healthy(settings)),
+        ]
+        self._supervisor = Supervisor(children, self.env, report=lambda _line: None)
+
+    def _child(self, name: str, ready: Callable[[], bool], args: Sequence[str] = ()) -> Child:
+        argv = [sys.executable, "-m", "tradefast", "service", name]
+        argv += ["--metrics-port", str(self._metrics[name]), *args]
+        return Child(name, argv, ready, self.log_dir / f"{name}.log")
+
+    def start(self) -> None:
+        """Create the topics, then start each service and wait until it serves (the consumers
+        have their partitions, the gateway answers its health check)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        ensure_topics(self.settings)
+        self._supervisor.start_all(READY_TIMEOUT)
+
+    def stop(self) -> None:
+        self._supervisor.stop_all(STOP_GRACE)
+
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        return {c.name: c.process for c in self._supervisor.children if c.process is not None}
+
+    def exited(self) -> list[str]:
+        """The services that are no longer running, with their exit codes."""
+        return [
+            f"{name} exited with code {process.returncode} (log: {self.log_dir / name}.log)"
+            for name, process in self.processes().items()
+            if process.poll() is not None
+        ]
+
+    def generator(self, args: Sequence[str]) -> subprocess.Popen[bytes]:
+        """Start `tradefast service generator ARGS` (no metrics endpoint)."""
+        argv = [sys.executable, "-m", "tradefast", "service", "generator", "--metrics-port", "0"]
+        with open(self.log_dir / "generator.log", "ab") as log:
+            return subprocess.Popen(
+                [*argv, *args],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU seconds used so far by each running service."""
+        return {name: cpu_seconds(p.pid) for name, p in self.processes().items()}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (0 when it is gone)."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def _assigned(metrics_port: int) -> Callable[[], bool]:
+    """Ready when the service's consumer has partitions (its metrics say so)."""
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+
+    def ready() -> bool:
+        for line in _get(url).splitlines():
+            if line.startswith("tradefast_assigned_partitions{"):
+                return float(line.rsplit(" ", 1)[1]) > 0
+        return False
+
+    return ready
+
+
+def _healthy(settings: Settings) -> Callable[[], bool]:
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
+    return lambda: _get(url).startswith("ready")
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            body: bytes = response.read()
+            return body.decode()
+    except (urllib.error.URLError, OSError):
+        return ""
