@@ -83,3 +83,16 @@ def test_command_rejects_a_bad_rate(settings_env: dict[str, str]) -> None:
     )
     assert done.returncode == 2
     assert "--rate" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unreachable_kafka_is_a_clear_error(settings_env: dict[str, str]) -> None:
+    env = {**os.environ, **settings_env, "TRADEFAST_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tradefast", "service", "generator", "--metrics-port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Kafka does not answer" in done.stderr and "Traceback" not in done.stderr

@@ -20,6 +20,7 @@ from typing import Any
 from tradefast import config
 from tradefast.runtime import logs
 from tradefast.runtime.metrics import serve_metrics
+from tradefast.runtime.producer import DeliveryFailed
 from tradefast.runtime.service import run
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import bounded, from_env
@@ -97,4 +98,8 @@ def _run(args: argparse.Namespace) -> int:
     async def main(shutdown: Shutdown) -> None:
         await module.main(args, settings, shutdown)
 
-    return run(main)
+    try:
+        return run(main)
+    except (DeliveryFailed, config.ConfigError) as exc:
+        print(f"tradefast service {args.service}: {exc}", file=sys.stderr)
+        return 1

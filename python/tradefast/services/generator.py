@@ -34,6 +34,7 @@ MAX_RATE = 100_000.0
 MAX_PER_TICK = 5_000
 # Longest sleep between ticks, so a stop request is seen promptly at low rates.
 MAX_SLEEP = 0.05
+CONNECT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown:
     )
     metrics = ServiceMetrics("generator")
     topic = settings.topics.new
+    producer.connect(topic, CONNECT_TIMEOUT)
     log.info("generating at %g/s to %s from id %d", pacer.rate, topic, factory.next_id)
     start_ns = time.time_ns()
     start = time.perf_counter()
