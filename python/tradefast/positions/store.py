@@ -18,6 +18,7 @@ Position = tuple[int, int, int, int]
 ZERO: Position = (0, 0, 0, 0)
 FIELDS = ("notional", "quantity", "sequence", "last_done_id")
 PREFIX = "position:"
+SOCKET_TIMEOUT = 10.0
 
 # Applies every update only if each key's last_done_id is still what the caller read: a
 # compare-and-set fence against another instance (or a replay) having moved the key meanwhile.
@@ -74,7 +75,12 @@ class PositionStore:
 
     @classmethod
     def from_url(cls, url: str) -> PositionStore:
-        return cls(aioredis.Redis.from_url(url))
+        # Timeouts turn a hung Redis into an error, so the runtime retries instead of stalling.
+        return cls(
+            aioredis.Redis.from_url(
+                url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
+            )
+        )
 
     async def read_positions(self, keys: Iterable[str]) -> dict[str, Position]:
         """The position of every key (ZERO when absent), in one pipelined round trip."""
