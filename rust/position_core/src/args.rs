@@ -39,24 +39,29 @@ pub fn bytes_items<'py>(
 }
 
 /// `value` if it is an int in [low, high].
-pub fn int_in(value: &Bound<'_, PyAny>, name: &str, low: i128, high: i128) -> PyResult<i128> {
+pub fn bounded<T>(value: &Bound<'_, PyAny>, name: &str, low: T, high: T) -> PyResult<T>
+where
+    T: Copy + Into<i128> + TryFrom<i128>,
+{
     if !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
             "{name} must be an int, not {}",
             type_name(value)
         )));
     }
-    match value.extract::<i128>() {
-        Ok(number) if (low..=high).contains(&number) => Ok(number),
-        _ => Err(CoreError::new_err(format!(
-            "{name} must be in [{low}, {high}], got {value}"
-        ))),
-    }
+    let (low, high) = (low.into(), high.into());
+    value
+        .extract::<i128>()
+        .ok()
+        .filter(|number| (low..=high).contains(number))
+        .and_then(|number| T::try_from(number).ok())
+        .ok_or_else(|| {
+            CoreError::new_err(format!("{name} must be in [{low}, {high}], got {value}"))
+        })
 }
 
 pub fn int64(value: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
-    let number = int_in(value, name, i64::MIN.into(), i64::MAX.into())?;
-    i64::try_from(number).map_err(|_| CoreError::new_err(format!("{name} out of int64 range")))
+    bounded(value, name, i64::MIN, i64::MAX)
 }
 
 /// done_fraction as a float in [0, 1].

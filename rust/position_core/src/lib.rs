@@ -29,12 +29,14 @@ create_exception!(
     "Raised for a call the core cannot serve at all (never for one bad message)."
 );
 
-/// Run `work` without the GIL; a panic (a bug: no input should cause one) becomes CoreError.
-fn detached<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
-    py.detach(|| catch_unwind(AssertUnwindSafe(work)))
-        .map_err(|_| {
-            CoreError::new_err("internal error in the Rust core (a bug: please report it)")
-        })
+/// Run an entry point; a panic (a bug: no input should cause one) becomes CoreError rather
+/// than PyO3's PanicException, which is not an Exception.
+fn guarded<T>(call: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|_| {
+        Err(CoreError::new_err(
+            "internal error in the Rust core (a bug: please report it)",
+        ))
+    })
 }
 
 fn slices<'a>(messages: &'a [Bound<'_, PyBytes>]) -> Vec<&'a [u8]> {
@@ -77,25 +79,27 @@ fn enrich_batch<'py>(
     positions: &Bound<'py, PyAny>,
     enriched_ns: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let messages = args::bytes_items(messages, "messages")?;
-    let mut book = args::positions(positions)?;
-    let enriched_ns = args::int64(enriched_ns, "enriched_ns")?;
-    let data = slices(&messages);
-    let output = detached(py, || enrich::enrich(&data, &mut book, enriched_ns))?;
-    let (keys, values, errors) = keyed_results(py, &output, &book)?;
-    let updated = PyDict::new(py);
-    for &slot in &book.changed {
-        updated.set_item(&book.keys[slot], book.positions[slot])?;
-    }
-    PyTuple::new(
-        py,
-        [
-            keys.into_any(),
-            values.into_any(),
-            updated.into_any(),
-            errors.into_any(),
-        ],
-    )
+    guarded(|| {
+        let messages = args::bytes_items(messages, "messages")?;
+        let mut book = args::positions(positions)?;
+        let enriched_ns = args::int64(enriched_ns, "enriched_ns")?;
+        let data = slices(&messages);
+        let output = py.detach(|| enrich::enrich(&data, &mut book, enriched_ns));
+        let (keys, values, errors) = keyed_results(py, &output, &book)?;
+        let updated = PyDict::new(py);
+        for &slot in &book.changed {
+            updated.set_item(&book.keys[slot], book.positions[slot])?;
+        }
+        PyTuple::new(
+            py,
+            [
+                keys.into_any(),
+                values.into_any(),
+                updated.into_any(),
+                errors.into_any(),
+            ],
+        )
+    })
 }
 
 /// See `decide` in python/tradefast/_core.pyi.
@@ -108,30 +112,30 @@ fn decide_batch<'py>(
     position_limit: &Bound<'py, PyAny>,
     decided_ns: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let messages = args::bytes_items(messages, "messages")?;
-    let seed = args::int_in(seed, "seed", 0, u64::MAX.into())?;
-    let done_fraction = args::fraction(done_fraction, "done_fraction")?;
-    let position_limit = if position_limit.is_none() {
-        None
-    } else {
-        Some(args::int_in(
+    guarded(|| {
+        let messages = args::bytes_items(messages, "messages")?;
+        let position_limit = if position_limit.is_none() {
+            None
+        } else {
+            Some(args::bounded(
+                position_limit,
+                "position_limit",
+                0,
+                i64::MAX,
+            )?)
+        };
+        let policy = decide::Policy {
+            seed: args::bounded(seed, "seed", 0, u64::MAX)?,
+            threshold: decide::done_threshold(args::fraction(done_fraction, "done_fraction")?),
             position_limit,
-            "position_limit",
-            0,
-            i64::MAX.into(),
-        )?)
-    };
-    let policy = decide::Policy {
-        seed: u64::try_from(seed).map_err(|_| CoreError::new_err("seed out of range"))?,
-        threshold: decide::done_threshold(done_fraction),
-        position_limit: position_limit.and_then(|limit| i64::try_from(limit).ok()),
-        decided_ns: args::int64(decided_ns, "decided_ns")?,
-    };
-    let data = slices(&messages);
-    let mut book = Book::default();
-    let output = detached(py, || decide::decide(&data, &policy, &mut book))?;
-    let (keys, values, errors) = keyed_results(py, &output, &book)?;
-    PyTuple::new(py, [keys, values, errors])
+            decided_ns: args::int64(decided_ns, "decided_ns")?,
+        };
+        let data = slices(&messages);
+        let mut book = Book::default();
+        let output = py.detach(|| decide::decide(&data, &policy, &mut book));
+        let (keys, values, errors) = keyed_results(py, &output, &book)?;
+        PyTuple::new(py, [keys, values, errors])
+    })
 }
 
 /// See `frame` in python/tradefast/_core.pyi.
@@ -143,17 +147,18 @@ fn frame_batch<'py>(
     positions: Option<&Bound<'py, PyAny>>,
     snapshot: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let snapshot = snapshot.map_or(Ok(false), |flag| args::boolean(flag, "snapshot"))?;
-    let inquiries = args::bytes_items(inquiries, "inquiries")?;
-    let positions = match positions {
-        Some(positions) => args::bytes_items(positions, "positions")?,
-        None => Vec::new(),
-    };
-    let (inquiries, positions) = (slices(&inquiries), slices(&positions));
-    let len = frame::frame_len(&inquiries, &positions, snapshot);
-    PyBytes::new_with(py, len, |out| {
-        detached(py, || {
-            frame::write_frame(&inquiries, &positions, snapshot, out)
+    guarded(|| {
+        let snapshot = snapshot.map_or(Ok(false), |flag| args::boolean(flag, "snapshot"))?;
+        let inquiries = args::bytes_items(inquiries, "inquiries")?;
+        let positions = match positions {
+            Some(positions) => args::bytes_items(positions, "positions")?,
+            None => Vec::new(),
+        };
+        let (inquiries, positions) = (slices(&inquiries), slices(&positions));
+        let len = frame::frame_len(&inquiries, &positions, snapshot);
+        PyBytes::new_with(py, len, |out| {
+            py.detach(|| frame::write_frame(&inquiries, &positions, snapshot, out));
+            Ok(())
         })
     })
 }
