@@ -64,6 +64,9 @@ class Settings:
     # distinct inquiries held back (conflated) for a slow client before it is disconnected.
     gateway_client_buffer: int = 4 * 1024 * 1024
     gateway_client_backlog: int = 20_000
+    # At most one frame per client per this many milliseconds: fewer, larger frames are cheaper
+    # for browsers; 0 sends as soon as the event loop gets to it.
+    gateway_flush_ms: int = 2
     dashboard_dist: str = ""
 
     @property
@@ -152,5 +155,6 @@ def load(env: dict[str, str] | None = None) -> Settings:
             env, "TRADEFAST_GATEWAY_CLIENT_BUFFER", 4 * 1024 * 1024, 4096, 1 << 30
         ),
         gateway_client_backlog=_int(env, "TRADEFAST_GATEWAY_CLIENT_BACKLOG", 20_000, 10, 10**7),
+        gateway_flush_ms=_int(env, "TRADEFAST_GATEWAY_FLUSH_MS", 2, 0, 1000),
         dashboard_dist=env.get("TRADEFAST_DASHBOARD_DIST", ""),
     )

@@ -5,6 +5,9 @@ import { cents, clock, duration, integer, signedCents } from "./format.js";
 
 // As many rows as a tall screen shows; every new inquiry shifts them all down by one.
 const ROWS = 60;
+// Repainting every row is the page's main cost, and nobody reads rows changing 60 times a second:
+// the blotter follows at most 20 times a second; the model and the other views every frame.
+const MIN_INTERVAL_MS = 50;
 const STATUS_NAME = { [Status.NEW]: "NEW", [Status.POSITION_ENRICHED]: "ENRICHED", [Status.DONE]: "DONE", [Status.NOT_DONE]: "NOT DONE" };
 const STATUS_CLASS = { [Status.NEW]: "st-new", [Status.POSITION_ENRICHED]: "st-enriched", [Status.DONE]: "st-done", [Status.NOT_DONE]: "st-notdone" };
 
@@ -27,11 +30,13 @@ export class Blotter {
     }
     this.filter = { book: "", instrument: "", status: "" };
     this.paused = false;
+    this.renderedAt = -Infinity;
   }
 
   /** @param {import("./model.js").Model} model */
-  render(model) {
-    if (this.paused || !model.blotterDirty) return;
+  render(model, now) {
+    if (this.paused || !model.blotterDirty || now - this.renderedAt < MIN_INTERVAL_MS) return;
+    this.renderedAt = now;
     model.blotterDirty = false;
     const { book, instrument, status } = this.filter;
     const wantStatus = status === "" ? -1 : Number(status);

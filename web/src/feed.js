@@ -11,11 +11,10 @@ const MAX_BACKOFF_MS = 5000;
  */
 export function connectFeed(url, handlers) {
   let attempt = 0;
-  let socket = null;
 
   function open() {
     handlers.onState("connecting", url);
-    socket = new WebSocket(url);
+    const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
       attempt = 0;
@@ -44,5 +43,4 @@ export function connectFeed(url, handlers) {
   }
 
   open();
-  return { get socket() { return socket; } };
 }

@@ -52,11 +52,11 @@ function fillSelect(select, values) {
   }
 }
 
-function onAnimationFrame() {
+function onAnimationFrame(now) {
   const started = performance.now();
   frames += 1;
   refreshFilters();
-  blotter.render(model);
+  blotter.render(model, now);
   grid.render(model);
   const stats = window.tradefast.stats;
   stats.animationFrames += 1;

@@ -3,18 +3,31 @@ import { signedCents, signedInteger } from "./format.js";
 
 const FLASH_MS = 600;
 
+function sideClass(notional) {
+  return notional > 0 ? "pos long" : notional < 0 ? "pos short" : "pos flat";
+}
+
 export class PositionsGrid {
   /** @param {HTMLTableElement} table */
   constructor(table) {
     this.table = table;
     this.cells = new Map();
     this.totals = new Map();
+    this.flashing = new Set();
     this.shape = "";
     this.seen = new Map();
   }
 
   /** @param {import("./model.js").Model} model */
   render(model) {
+    const now = performance.now();
+    for (const cell of this.flashing) {
+      if (now - cell.flashedMs > FLASH_MS / 2) {
+        cell.flash = "";
+        cell.td.className = sideClass(Number(cell.td.dataset.notional));
+        this.flashing.delete(cell);
+      }
+    }
     if (!model.positionsDirty) return;
     model.positionsDirty = false;
     const books = [...model.books].sort();
@@ -45,16 +58,14 @@ export class PositionsGrid {
       cell.quantity.textContent = signedInteger(position.quantity);
       cell.td.dataset.notional = String(position.notional);
       cell.td.dataset.quantity = String(position.quantity);
-      cell.td.className = position.notional > 0 ? "pos long" : position.notional < 0 ? "pos short" : "pos flat";
-      // At high rates a key changes many times a second: one flash per FLASH_MS is enough.
-      if (!first && position.changedMs && position.changedMs - cell.flashedMs > FLASH_MS) {
-        cell.flashedMs = position.changedMs;
-        const up = position.notional >= cell.lastNotional;
-        cell.td.animate(
-          [{ backgroundColor: up ? "rgba(63, 185, 160, 0.35)" : "rgba(255, 107, 107, 0.35)" }, { backgroundColor: "rgba(20, 27, 36, 1)" }],
-          { duration: FLASH_MS, easing: "ease-out" },
-        );
+      // A flash is one class on, one class off (two repaints), at most one per FLASH_MS: cheap
+      // even when every key changes many times a second.
+      if (!first && position.changedMs && now - cell.flashedMs > FLASH_MS) {
+        cell.flashedMs = now;
+        cell.flash = position.notional >= cell.lastNotional ? " flash-up" : " flash-down";
+        this.flashing.add(cell);
       }
+      cell.td.className = sideClass(position.notional) + cell.flash;
       cell.lastNotional = position.notional;
     }
   }
@@ -63,6 +74,7 @@ export class PositionsGrid {
     this.shape = shape;
     this.cells.clear();
     this.totals.clear();
+    this.flashing.clear();
     this.seen.clear();
     const head = this.table.tHead;
     const body = this.table.tBodies[0];
@@ -92,7 +104,7 @@ export class PositionsGrid {
         const quantity = document.createElement("div");
         quantity.className = "qty";
         td.append(notional, quantity);
-        this.cells.set(td.dataset.key, { td, notional, quantity, flashedMs: 0, lastNotional: 0 });
+        this.cells.set(td.dataset.key, { td, notional, quantity, flashedMs: 0, lastNotional: 0, flash: "" });
       }
     }
     const fr = foot.insertRow();

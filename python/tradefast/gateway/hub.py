@@ -48,7 +48,7 @@ class HubLimits:
     client_buffer: int = 4 * 1024 * 1024
     client_backlog: int = 20_000
     # At most one flush per interval: frames carry several inquiries, and latency stays low.
-    flush_interval: float = 0.001
+    flush_interval: float = 0.002
     # Flush at once, without waiting for the interval, when this much is pending.
     flush_pending: int = 2000
 

@@ -51,6 +51,7 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
         HubLimits(
             client_buffer=settings.gateway_client_buffer,
             client_backlog=settings.gateway_client_backlog,
+            flush_interval=settings.gateway_flush_ms / 1000,
         ),
     )
     router = Router(hub, access_policy(settings))
