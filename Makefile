@@ -84,3 +84,10 @@ run: setup
 .PHONY: integration-test
 integration-test: setup
 	$(PY) -m tradefast.integration
+
+# The end-to-end benchmark (docs/bench.md): hop floor, e2e at 1k and 10k/s on the Rust and the
+# reference core, max-rate search; writes bench/results/<date>.{json,md,png}. Reuses Kafka and
+# Redis when they answer at the configured addresses, else starts and stops them.
+.PHONY: bench
+bench: setup
+	$(BIN)/tradefast bench suite --out bench/results

@@ -6,7 +6,12 @@ import argparse
 import importlib
 
 # Each module exposes `register(actions)`; it adds its sub-command and sets `func` on it.
-BENCHMARK_MODULES = ("tradefast.bench.hop", "tradefast.bench.e2e")
+BENCHMARK_MODULES = (
+    "tradefast.bench.hop",
+    "tradefast.bench.e2e",
+    "tradefast.bench.max",
+    "tradefast.bench.suite",
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

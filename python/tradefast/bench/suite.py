@@ -1,0 +1,102 @@
+"""`tradefast bench suite` (`make bench`): everything in one go on one machine, then the report.
+
+The one-hop floor; e2e at 1,000 and 10,000 inquiries/s with the Rust core, then the same with the
+Python reference core (each core on its own fresh pipeline); the max-rate search on the Rust
+pipeline; then bench/results/<date>.json, .md and .png, and the table printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tradefast import config
+from tradefast.bench import report
+from tradefast.bench.e2e import BenchError, describe, running_bench, servers_for
+from tradefast.bench.hop import measure_kafka_hop, measure_redis_round_trip
+from tradefast.bench.max import search
+from tradefast.bench.stats import summary_us
+from tradefast.config import Settings
+from tradefast.infra.errors import InfraError
+
+RATES = (1_000.0, 10_000.0)
+HOP_COUNT, HOP_WARMUP = 2000, 200
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = actions.add_parser(
+        "suite", help="hop floor, e2e on both cores, max rate; writes the report (make bench)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench/results"), help="report folder")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per e2e run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds out of the histograms")
+    parser.add_argument("--max-start", type=float, default=10_000.0, help="max search: first rate")
+    parser.add_argument("--max-step", type=float, default=10_000.0, help="max search: rate step")
+    parser.add_argument("--max-duration", type=float, default=8.0, help="max search: step length")
+    parser.set_defaults(func=_run)
+
+
+def run_suite(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    loadavg_before = [round(v, 2) for v in os.getloadavg()]
+    print("floor: one Kafka hop and one Redis round trip", flush=True)
+    hop = {
+        "kafka_hop": summary_us(measure_kafka_hop(settings, HOP_COUNT, HOP_WARMUP)),
+        "redis_round_trip": summary_us(measure_redis_round_trip(settings, HOP_COUNT, HOP_WARMUP)),
+    }
+    e2e: list[dict[str, Any]] = []
+    found: dict[str, Any] = {}
+    for core in ("rust", "reference"):
+        with running_bench(settings, core) as bench:
+            for rate in RATES:
+                figures = bench.step(rate, args.duration, args.warmup)
+                print(describe(figures), flush=True)
+                e2e.append(figures)
+            if core == "rust":
+                print("max-rate search (rust core)", flush=True)
+                found = search(bench, args.max_start, args.max_step, args.max_duration, args.warmup)
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": "make bench",
+        "host": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": loadavg_before,
+            "loadavg_after": [round(v, 2) for v in os.getloadavg()],
+            "python": platform.python_version(),
+        },
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "hop": hop,
+        "e2e": e2e,
+        "max": found,
+    }
+
+
+def write_report(results: dict[str, Any], out: Path) -> tuple[Path, Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / results["date"].replace(":", "")
+    paths = stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")
+    paths[0].write_text(json.dumps(results, indent=2) + "\n")
+    paths[1].write_text(report.markdown(results))
+    report.plot(results, paths[2])
+    return paths
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        settings = config.load()
+        with servers_for(settings):
+            results = run_suite(settings, args)
+    except (BenchError, InfraError, config.ConfigError, OSError) as exc:
+        print(f"tradefast bench suite: {exc}", file=sys.stderr)
+        return 1
+    json_path, md_path, png_path = write_report(results, args.out)
+    print()
+    print(md_path.read_text())
+    print(f"written: {json_path}, {md_path}, {png_path}")
+    return 0
