@@ -1,4 +1,5 @@
-"""`tradefast positions`: the current positions in Redis, as a table or as JSON for scripts."""
+"""`tradefast positions`: the current positions in Redis, as a table or as JSON for scripts;
+`positions check` compares them with the Kafka log, `positions rebuild` restores them from it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 import redis
 
 from tradefast import config
-from tradefast.positions.store import PositionRow, PositionStore
+from tradefast.positions import audit
+from tradefast.positions.store import Position, PositionRow, PositionStore
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +24,21 @@ def register(subparsers: Any) -> None:
         help="a JSON list of {book, instrument, notional (cents), quantity, sequence}",
     )
     parser.set_defaults(func=_run)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="recompute every position from the decided topic and compare with Redis",
+        description="Recompute every position from the DONE messages of the decided topic "
+        "(each inquiry once) and print where Redis differs; exit 1 if it does.",
+    )
+    check.set_defaults(func=_check)
+    rebuild = actions.add_parser(
+        "rebuild",
+        help="restore the positions in Redis from the decided topic",
+        description="Replace every position in Redis by the one recomputed from the decided "
+        "topic. Stop the position service first: it would race the rebuild.",
+    )
+    rebuild.set_defaults(func=_rebuild)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -39,6 +56,61 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     print(as_json(rows) if args.json else as_table(rows))
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        settings = config.load()
+        log = audit.positions_from_log(settings)
+        rows = asyncio.run(_read(settings.redis_url))
+    except config.ConfigError as exc:
+        print(f"tradefast positions check: {exc}", file=sys.stderr)
+        return 2
+    except audit.LogUnavailable as exc:
+        print(f"tradefast positions check: {exc}", file=sys.stderr)
+        return 2
+    except redis.RedisError as exc:
+        print(f"tradefast positions check: cannot read Redis: {exc}", file=sys.stderr)
+        return 2
+    found = audit.differences(log, rows)
+    for difference in found:
+        print(difference.describe())
+    dones = sum(position[2] for position in log.values())
+    if found:
+        print(
+            f"{len(found)} of {len(set(log) | {f'{r.book}|{r.instrument}' for r in rows})} "
+            f"keys differ from the log ({dones} DONE inquiries)"
+        )
+        return 1
+    print(f"{len(log)} positions match the log ({dones} DONE inquiries)")
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    try:
+        settings = config.load()
+        log = audit.positions_from_log(settings)
+        asyncio.run(_replace(settings.redis_url, log))
+    except config.ConfigError as exc:
+        print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
+        return 2
+    except audit.LogUnavailable as exc:
+        print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
+        return 2
+    except redis.RedisError as exc:
+        print(f"tradefast positions rebuild: cannot write Redis: {exc}", file=sys.stderr)
+        return 2
+    dones = sum(position[2] for position in log.values())
+    print(f"rebuilt {len(log)} positions from the log ({dones} DONE inquiries)")
+    return 0
+
+
+async def _replace(url: str, positions: dict[str, Position]) -> None:
+    store = PositionStore.from_url(url)
+    try:
+        await store.replace_all(positions)
+    finally:
+        await store.close()
 
 
 async def _read(url: str) -> list[PositionRow]:

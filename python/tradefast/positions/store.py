@@ -124,3 +124,14 @@ class PositionStore:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+    async def replace_all(self, positions: Mapping[str, Position]) -> None:
+        """Make the stored positions exactly `positions`, in one MULTI/EXEC transaction: keys
+        absent from `positions` are deleted (used to rebuild Redis from the Kafka log)."""
+        names = [name async for name in self._client.scan_iter(match=PREFIX + "*", count=1000)]
+        async with self._client.pipeline(transaction=True) as pipe:
+            if names:
+                pipe.delete(*names)
+            for key, position in positions.items():
+                pipe.hset(redis_key(key), mapping=dict(zip(FIELDS, position, strict=True)))
+            await pipe.execute()
