@@ -42,7 +42,7 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
                 "TRADEFAST_REDIS_URL": redis_url,
             }
         ),
-        quick_start=True,
+        ephemeral=True,
     )
     local.up()
     try:

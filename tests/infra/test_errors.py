@@ -37,7 +37,7 @@ def _settings(home: Path, kafka_port: int | None = None, redis_url: str | None =
 
 
 def test_kafka_port_taken_by_a_foreign_program(tmp_path: Path, foreign_listener: int) -> None:
-    infra = LocalInfra(_settings(tmp_path, kafka_port=foreign_listener), quick_start=True)
+    infra = LocalInfra(_settings(tmp_path, kafka_port=foreign_listener), ephemeral=True)
     with pytest.raises(
         InfraError, match=rf"127.0.0.1:{foreign_listener} is taken.*not answer as Kafka"
     ):
@@ -47,7 +47,7 @@ def test_kafka_port_taken_by_a_foreign_program(tmp_path: Path, foreign_listener:
 
 def test_redis_port_taken_starts_nothing(tmp_path: Path, foreign_listener: int) -> None:
     settings = _settings(tmp_path, redis_url=f"redis://127.0.0.1:{foreign_listener}/0")
-    infra = LocalInfra(settings, quick_start=True)
+    infra = LocalInfra(settings, ephemeral=True)
     with pytest.raises(InfraError, match="TRADEFAST_REDIS_URL to another address"):
         infra.up()
     assert [s.state for s in infra.status()] == [State.STOPPED, State.STOPPED]
@@ -78,7 +78,7 @@ def test_no_redis_server_says_to_install_it_and_stops_kafka(
         (bin_dir / tool).symlink_to(real)
     monkeypatch.setenv("PATH", str(bin_dir))
     settings = _settings(tmp_path)
-    infra = LocalInfra(settings, quick_start=True)
+    infra = LocalInfra(settings, ephemeral=True)
     with pytest.raises(InfraError, match="apt-get install redis-server"):
         infra.up()
     assert [s.state for s in infra.status()] == [State.STOPPED, State.STOPPED]
@@ -86,7 +86,7 @@ def test_no_redis_server_says_to_install_it_and_stops_kafka(
 
 def test_broker_slow_to_answer_names_its_log(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    infra = LocalInfra(settings, start_timeout=0.2, quick_start=True)
+    infra = LocalInfra(settings, start_timeout=0.2, ephemeral=True)
     with pytest.raises(InfraError, match=r"did not answer .* within 0 s.*server\.log ends with"):
         infra.up()
     # The half-started broker was stopped again, not left behind.

@@ -41,7 +41,7 @@ def _read_all(settings: Settings, topic: str, expected: int) -> list[bytes | Non
 
 def test_up_twice_is_a_no_op_and_down_stops_both(tmp_path: Path) -> None:
     settings = _own_settings(tmp_path)
-    infra = LocalInfra(settings, quick_start=True)
+    infra = LocalInfra(settings, ephemeral=True)
     try:
         first = infra.up()
         second = infra.up()
@@ -59,7 +59,7 @@ def test_up_twice_is_a_no_op_and_down_stops_both(tmp_path: Path) -> None:
 
 def test_down_then_up_keeps_messages_and_keys_and_wipe_removes_them(tmp_path: Path) -> None:
     settings = _own_settings(tmp_path)
-    infra = LocalInfra(settings, quick_start=True)
+    infra = LocalInfra(settings, ephemeral=True)
     try:
         infra.up()
         producer = Producer(producer_config(settings))
@@ -84,14 +84,14 @@ def test_down_then_up_keeps_messages_and_keys_and_wipe_removes_them(tmp_path: Pa
 
 
 def test_servers_that_already_answer_are_used_and_never_stopped(tmp_path: Path) -> None:
-    owner = LocalInfra(_own_settings(tmp_path / "owner"), quick_start=True)
+    owner = LocalInfra(_own_settings(tmp_path / "owner"), ephemeral=True)
     owner_settings = owner.settings
     try:
         owner.up()
         guest_settings = config.load(
             {**owner_settings.to_env(), "TRADEFAST_HOME": str(tmp_path / "guest")}
         )
-        guest = LocalInfra(guest_settings, quick_start=True)
+        guest = LocalInfra(guest_settings, ephemeral=True)
         assert [s.state for s in guest.up()] == [State.EXTERNAL, State.EXTERNAL]
         assert guest.down() == []
         assert [s.state for s in owner.status()] == [State.RUNNING, State.RUNNING]

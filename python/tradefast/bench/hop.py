@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import redis
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from hdrh.histogram import HdrHistogram
 
 from tradefast import config
@@ -51,8 +51,7 @@ def measure_kafka_hop(settings: Settings, count: int, warmup: int) -> HdrHistogr
     consumer = Consumer(consumer_config(settings, group="tradefast-bench-hop"))
     try:
         # Start exactly at the current end, so every message we produce is the next one read.
-        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
-        consumer.assign([TopicPartition(topic, 0, high)])
+        consumer.assign([TopicPartition(topic, 0, _end_offset(consumer, topic))])
         histogram = new_histogram()
         for sequence in range(warmup + count):
             producer.produce(topic, key=b"hop", value=STAMP.pack(sequence, time.perf_counter_ns()))
@@ -81,6 +80,19 @@ def measure_redis_round_trip(settings: Settings, count: int, warmup: int) -> Hdr
         return histogram
     finally:
         client.close()
+
+
+def _end_offset(consumer: Consumer, topic: str) -> int:
+    """The high watermark of partition 0, once the broker knows a freshly created topic."""
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S
+    while True:
+        try:
+            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)
+            return int(high)
+        except KafkaException as exc:
+            if time.monotonic() > deadline:
+                raise InfraError(f"no offsets for {topic}: {exc}") from None
+            time.sleep(0.1)
 
 
 def _receive(consumer: Consumer, sequence: int) -> int:

@@ -97,9 +97,10 @@ def server_properties(
 class KafkaBroker:
     """The files and process of one local broker rooted at `root`."""
 
-    def __init__(self, root: Path, quick_start: bool = False) -> None:
+    def __init__(self, root: Path, ephemeral: bool = False) -> None:
         self.root = root
-        self.jvm_options = QUICK_START_JVM if quick_start else SERVING_JVM
+        self.ephemeral = ephemeral
+        self.jvm_options = QUICK_START_JVM if ephemeral else SERVING_JVM
         self.data_dir = root / "data"
         self.config_file = root / "server.properties"
         self.log_file = root / "server.log"
@@ -120,7 +121,10 @@ class KafkaBroker:
         if not (self.data_dir / "meta.properties").exists():
             self._format(base)
         return spawn(
-            [*base, "kafka.Kafka", str(self.config_file)], log_file=self.log_file, cwd=self.root
+            [*base, "kafka.Kafka", str(self.config_file)],
+            log_file=self.log_file,
+            cwd=self.root,
+            die_with_parent=self.ephemeral,
         )
 
     def _format(self, java_base: list[str]) -> None:

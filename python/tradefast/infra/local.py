@@ -59,14 +59,15 @@ class LocalInfra:
     """The broker and Redis for one TRADEFAST_HOME, at the addresses `settings` names."""
 
     def __init__(
-        self, settings: Settings, start_timeout: float = 90.0, quick_start: bool = False
+        self, settings: Settings, start_timeout: float = 90.0, ephemeral: bool = False
     ) -> None:
-        """quick_start: JVM flags that start the broker faster but serve slower (for tests)."""
+        """ephemeral: servers for tests. The broker uses JVM flags that start faster but serve
+        slower, and both stop by themselves if the process that started them dies."""
         self.settings = settings
         self.start_timeout = start_timeout
         home = Path(settings.home)
-        self.kafka = KafkaBroker(home / KAFKA, quick_start=quick_start)
-        self.redis = RedisServer(home / REDIS)
+        self.kafka = KafkaBroker(home / KAFKA, ephemeral=ephemeral)
+        self.redis = RedisServer(home / REDIS, ephemeral=ephemeral)
         self.state_file = home / "infra" / "state.json"
 
     def up(self) -> list[ServerStatus]:

@@ -7,6 +7,7 @@ pair tells our process apart from an unrelated one that later got the same pid.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -33,8 +34,12 @@ class ProcessRecord:
         return cls(pid=int(raw["pid"]), started=float(raw["started"]))
 
 
-def spawn(argv: list[str], log_file: Path, cwd: Path) -> ProcessRecord:
-    """Start argv in its own session (so Ctrl-C in a terminal does not reach it)."""
+def spawn(argv: list[str], log_file: Path, cwd: Path, die_with_parent: bool) -> ProcessRecord:
+    """Start argv in its own session (so Ctrl-C in a terminal does not reach it).
+
+    die_with_parent: the kernel sends it SIGTERM when our process ends, even by SIGKILL, so a
+    test run that is killed leaves no server behind.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
@@ -44,6 +49,7 @@ def spawn(argv: list[str], log_file: Path, cwd: Path) -> ProcessRecord:
             stderr=subprocess.STDOUT,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_terminate_with_parent if die_with_parent else None,
         )
     _children[proc.pid] = proc
     return ProcessRecord(pid=proc.pid, started=psutil.Process(proc.pid).create_time())
@@ -79,3 +85,12 @@ def stop(record: ProcessRecord, grace_seconds: float) -> None:
         os.kill(record.pid, signal.SIGKILL)
     while is_running(record):
         time.sleep(0.05)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _terminate_with_parent() -> None:
+    """Runs in the child between fork and exec (Linux): SIGTERM it when the parent dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

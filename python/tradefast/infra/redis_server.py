@@ -43,8 +43,9 @@ def redis_answers(url: str, timeout: float = 0.5) -> bool:
 class RedisServer:
     """The files and process of one local Redis rooted at `root`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ephemeral: bool = False) -> None:
         self.root = root
+        self.ephemeral = ephemeral
         self.data_dir = root / "data"
         self.log_file = root / "redis.log"
 
@@ -73,7 +74,7 @@ class RedisServer:
             "--loglevel",
             "notice",
         ]
-        return spawn(argv, log_file=self.log_file, cwd=self.root)
+        return spawn(argv, log_file=self.log_file, cwd=self.root, die_with_parent=self.ephemeral)
 
     def wait_until_answers(self, record: ProcessRecord, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
