@@ -101,20 +101,15 @@ def test_dashboard_against_running_pipeline(
             page.add_init_script(LONG_TASKS)
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
+            # Polling from Python (page.evaluate), not wait_for_function: the page's CSP forbids
+            # the eval that wait_for_function's string predicates need.
             page.goto(settings.dashboard_url)
 
             _wait_live(page)
-            page.wait_for_function(
-                "document.querySelectorAll('#blotter tbody tr:not([hidden])').length >= 20",
-                timeout=WAIT_MS,
-            )
+            _eventually(lambda: len(_column(page, 0)) >= 20)
             statuses = set(_column(page, 7))
             assert statuses <= {"NEW", "ENRICHED", "DONE", "NOT DONE"}
-            page.wait_for_function(
-                "[...document.querySelectorAll('#blotter tbody tr:not([hidden]) td:nth-child(8)')]"
-                ".some((td) => td.textContent === 'NOT DONE')",
-                timeout=WAIT_MS,
-            )
+            _eventually(lambda: "NOT DONE" in _column(page, 7))
 
             _check_filters(page)
             _check_gateway_restart(page, pipeline)
@@ -139,9 +134,7 @@ def _column(page: Page, index: int) -> list[str]:
 
 
 def _check_filters(page: Page) -> None:
-    page.wait_for_function(
-        "document.querySelectorAll('#filter-book option').length > 2", timeout=WAIT_MS
-    )
+    _eventually(lambda: page.locator("#filter-book option").count() > 2)
     page.select_option("#filter-book", "BOOK2")
     _eventually(lambda: set(_column(page, 2)) == {"BOOK2"})
     page.select_option("#filter-status", "2")
