@@ -83,17 +83,13 @@ def test_down_then_up_keeps_messages_and_keys_and_wipe_removes_them(tmp_path: Pa
     assert not (tmp_path / "redis").exists()
 
 
-def test_servers_that_already_answer_are_used_and_never_stopped(tmp_path: Path) -> None:
-    owner = LocalInfra(_own_settings(tmp_path / "owner"), ephemeral=True)
-    owner_settings = owner.settings
-    try:
-        owner.up()
-        guest_settings = config.load(
-            {**owner_settings.to_env(), "TRADEFAST_HOME": str(tmp_path / "guest")}
-        )
-        guest = LocalInfra(guest_settings, ephemeral=True)
-        assert [s.state for s in guest.up()] == [State.EXTERNAL, State.EXTERNAL]
-        assert guest.down() == []
-        assert [s.state for s in owner.status()] == [State.RUNNING, State.RUNNING]
-    finally:
-        owner.down()
+def test_servers_that_already_answer_are_used_and_never_stopped(
+    settings: Settings, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # The session's servers were started by another LocalInfra (the `infra` fixture).
+    guest = LocalInfra(config.load({**settings.to_env(), "TRADEFAST_HOME": str(tmp_path)}))
+    assert [s.state for s in guest.up()] == [State.EXTERNAL, State.EXTERNAL]
+    assert [s.state for s in guest.status()] == [State.EXTERNAL, State.EXTERNAL]
+    assert guest.down() == []
+    assert accepts_connections(*split_host_port(settings.kafka_bootstrap))
+    assert redis_client.ping()
