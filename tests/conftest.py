@@ -68,7 +68,9 @@ def settings_for(infra: Infra, home: Path, prefix: str) -> Settings:
 
 @pytest.fixture
 def settings(infra: Infra, tmp_path: Path) -> Settings:
-    test_settings = settings_for(infra, tmp_path / "home", prefix=f"t{uuid.uuid4().hex[:12]}.")
+    home = tmp_path / "home"
+    home.mkdir()
+    test_settings = settings_for(infra, home, prefix=f"t{uuid.uuid4().hex[:12]}.")
     ensure_topics(test_settings)
     client = redis.Redis.from_url(test_settings.redis_url)
     try:
