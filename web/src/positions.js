@@ -1,7 +1,9 @@
 // Positions grid: books down, instruments across; a cell flashes when its position changes.
 import { signedCents, signedInteger } from "./format.js";
 
-const FLASH_MS = 600;
+// At most one flash per cell per FLASH_MS, lit for FLASH_ON_MS of it.
+const FLASH_MS = 1000;
+const FLASH_ON_MS = 250;
 
 function sideClass(notional) {
   return notional > 0 ? "pos long" : notional < 0 ? "pos short" : "pos flat";
@@ -22,7 +24,7 @@ export class PositionsGrid {
   render(model) {
     const now = performance.now();
     for (const cell of this.flashing) {
-      if (now - cell.flashedMs > FLASH_MS / 2) {
+      if (now - cell.flashedMs > FLASH_ON_MS) {
         cell.flash = "";
         cell.td.className = sideClass(Number(cell.td.dataset.notional));
         this.flashing.delete(cell);
