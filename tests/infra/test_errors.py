@@ -108,6 +108,14 @@ def test_cli_prints_the_problem_without_a_traceback(
     assert "Traceback" not in err
 
 
+def test_damaged_state_file_is_named(tmp_path: Path) -> None:
+    state = tmp_path / "infra" / "state.json"
+    state.parent.mkdir()
+    state.write_text("{not json")
+    with pytest.raises(InfraError, match=r"state\.json is damaged"):
+        LocalInfra(_settings(tmp_path)).status()
+
+
 def _which(tool: str) -> str:
     for folder in os.environ["PATH"].split(os.pathsep):
         candidate = Path(folder) / tool

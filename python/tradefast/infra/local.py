@@ -170,7 +170,12 @@ class LocalInfra:
     def _load_state(self) -> dict[str, _Saved]:
         if not self.state_file.exists():
             return {}
-        loaded: dict[str, _Saved] = json.loads(self.state_file.read_text())
+        try:
+            loaded: dict[str, _Saved] = json.loads(self.state_file.read_text())
+        except ValueError:
+            raise InfraError(
+                f"{self.state_file} is damaged: stop the servers it named by hand, then delete it"
+            ) from None
         return loaded
 
     def _save_state(self, saved: dict[str, _Saved]) -> None:
