@@ -88,9 +88,10 @@ def stop(record: ProcessRecord, grace_seconds: float) -> None:
 
 
 PR_SET_PDEATHSIG = 1
+# Resolved here, in the parent: between fork and exec the child must not load libraries.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
 def _terminate_with_parent() -> None:
     """Runs in the child between fork and exec (Linux): SIGTERM it when the parent dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
