@@ -138,7 +138,13 @@ class KafkaBroker:
             "--config",
             str(self.config_file),
         ]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            raise InfraError(
+                f"formatting the Kafka storage in {self.data_dir} took over 300 s: "
+                "the machine is overloaded; try again when it is quieter"
+            ) from None
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
             raise InfraError(f"formatting the Kafka storage in {self.data_dir} failed:\n{tail}")
