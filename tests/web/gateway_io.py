@@ -76,14 +76,14 @@ def running_gateway(
 ) -> Iterator[Gateway]:
     """`tradefast service gateway` as a subprocess, ready (consuming from the end) on entry."""
     process, env, log = start_service("gateway", settings_env, log_dir, **extra)
-    host, port = env["TRADEFAST_GATEWAY_HOST"], env["TRADEFAST_GATEWAY_PORT"]
-    gateway = Gateway(
-        url=f"ws://{host}:{port}/ws/inquiries",
-        health_url=f"http://{host}:{port}/healthz",
-        metrics_url=f"http://127.0.0.1:{env['TRADEFAST_GATEWAY_METRICS_PORT']}/metrics",
-        log=log,
-    )
     try:
+        host, port = env["TRADEFAST_GATEWAY_HOST"], env["TRADEFAST_GATEWAY_PORT"]
+        gateway = Gateway(
+            url=f"ws://{host}:{port}/ws/inquiries",
+            health_url=f"http://{host}:{port}/healthz",
+            metrics_url=f"http://127.0.0.1:{env['TRADEFAST_GATEWAY_METRICS_PORT']}/metrics",
+            log=log,
+        )
         wait_ready(gateway.health_url, process, log)
         yield gateway
     finally:

@@ -130,6 +130,7 @@ async def _consume(
 async def _refresh_positions(
     store: PositionStore, hub: Hub, positions_due: asyncio.Event, shutdown: Shutdown
 ) -> None:
+    failing = False
     while not shutdown.is_requested:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(positions_due.wait(), POSITIONS_REFRESH)
@@ -137,6 +138,12 @@ async def _refresh_positions(
         started = time.monotonic()
         try:
             hub.set_positions(await read_positions(store))
+            if failing:
+                log.info("reading positions again")
+            failing = False
         except (RedisError, OSError) as exc:
-            log.warning("reading positions failed, keeping the last ones: %s", exc)
+            # Once per outage, not once per attempt.
+            if not failing:
+                log.warning("reading positions failed, keeping the last ones: %s", exc)
+            failing = True
         await asyncio.sleep(max(0.0, POSITIONS_MIN_GAP - (time.monotonic() - started)))
