@@ -31,6 +31,7 @@ from tradefast.integration.pipeline import (
     Pipeline,
     Servers,
     cpu_seconds,
+    feed_url,
     fresh_settings,
     start_servers,
 )
@@ -126,7 +127,7 @@ def _client(
     pipeline: Pipeline, first_id: int, count: int, record_from: int, out: Path
 ) -> Iterator[subprocess.Popen[str]]:
     argv = [sys.executable, "-m", "tradefast.bench.ws_client", "--url"]
-    argv += [pipeline.settings.gateway_url, "--first-id", str(first_id), "--count", str(count)]
+    argv += [feed_url(pipeline.settings), "--first-id", str(first_id), "--count", str(count)]
     argv += ["--record-from", str(record_from), "--out", str(out)]
     client = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -39,11 +39,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def server_settings(home: Path) -> config.Settings:
-    """The configured servers if the environment names them, else free ports of our own."""
+    """The configured servers if the environment names them, else free ports of our own. The
+    home is always the scratch folder: servers started here never touch another home's data."""
     env = dict(os.environ)
     env.setdefault("TRADEFAST_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
     env.setdefault("TRADEFAST_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
-    env.setdefault("TRADEFAST_HOME", str(home))
+    env["TRADEFAST_HOME"] = str(home)
     return config.load(env)
 
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
@@ -61,6 +62,13 @@ def fresh_settings(settings: Settings, label: str) -> Settings:
     """`settings` with a topic prefix of its own and a free gateway port."""
     prefix = f"{label}-{uuid.uuid4().hex[:8]}."
     return replace(settings, topics=Topics(prefix), gateway_port=free_port())
+
+
+def feed_url(settings: Settings) -> str:
+    """The gateway's feed URL, with the access token when one is configured."""
+    if settings.ws_token is None:
+        return settings.gateway_url
+    return f"{settings.gateway_url}?token={urllib.parse.quote(settings.ws_token)}"
 
 
 class Pipeline:

@@ -15,7 +15,7 @@ import redis
 from tradefast.config import Settings
 from tradefast.integration import checks
 from tradefast.integration.feed_client import FeedRecorder, connect
-from tradefast.integration.pipeline import Pipeline, fresh_settings
+from tradefast.integration.pipeline import Pipeline, feed_url, fresh_settings
 from tradefast.positions.store import PositionStore, redis_key
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.services.scenarios import OriginalScenario
@@ -120,7 +120,7 @@ async def _drive(scenario: Scenario, pipeline: Pipeline) -> list[str]:
             client.delete(*(redis_key(key) for key in scenario.reset_keys))
         finally:
             client.close()
-    transport, feed = await connect(settings.gateway_url)
+    transport, feed = await connect(feed_url(settings))
     try:
         generator = pipeline.generator(scenario.generator_args)
         problems = await _wait_for_finals(scenario, pipeline, generator.poll, feed)
