@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from confluent_kafka import Message
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
@@ -45,6 +45,9 @@ class ServiceSpec:
     group: str = ""
     batch_size: int = 2000
     close: Callable[[], Awaitable[None]] | None = None
+    # Larger inputs (key + value) are dead-lettered unhandled: an inquiry is ~100 bytes, and an
+    # output grown from a near-limit input would exceed Kafka's message size and stall the loop.
+    max_message_bytes: int = 64 * 1024
 
 
 def client_overrides(client_id: str) -> dict[str, object]:
@@ -75,7 +78,9 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
             if not batch:
                 producer.serve()
                 continue
-            outcome = await _handle(spec, batch, metrics, shutdown)
+            received = batch
+            batch = _without_oversized(received, spec.max_message_bytes, dead_letters)
+            outcome = await _handle(spec, batch, metrics, shutdown) if batch else Outcome("")
             if outcome is None:
                 break
             started = time.perf_counter()
@@ -84,11 +89,12 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                 dead_letters.send(batch[index], reason)
             await producer.flush()
             produced = time.perf_counter()
-            consumer.mark_handled(batch)
+            consumer.mark_handled(received)
             consumer.commit()
             metrics.stage("produce", produced - started)
             metrics.stage("commit", time.perf_counter() - produced)
-            metrics.sent(outcome.topic, len(outcome.values))
+            if outcome.values:
+                metrics.sent(outcome.topic, len(outcome.values))
     finally:
         consumer.close()
         producer.close()
@@ -97,12 +103,32 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
         log.info("%s stopped", spec.name)
 
 
+def _without_oversized(
+    batch: list[Message], limit: int, dead_letters: DeadLetters
+) -> list[Message]:
+    """`batch` without its messages over `limit` bytes, which go to the dead-letter topic."""
+    kept = [m for m in batch if _size(m) <= limit]
+    if len(kept) != len(batch):
+        for message in batch:
+            if _size(message) > limit:
+                dead_letters.send(message, f"message larger than {limit} bytes")
+    return kept
+
+
+def _size(message: Message) -> int:
+    return len(message.key() or b"") + len(message.value() or b"")
+
+
 async def _handle(
     spec: ServiceSpec, batch: list[Message], metrics: ServiceMetrics, shutdown: Shutdown
 ) -> Outcome | None:
     """The handler's outcome for `batch`, retrying with backoff while it fails (a Redis restart,
     say); None if a stop was requested meanwhile (the batch stays uncommitted and is replayed)."""
     metrics.batch_size.observe(len(batch))
+    # How long the batch's first message waited since its producer stamped it (queueing delay).
+    kind, stamp_ms = batch[0].timestamp()
+    if kind != TIMESTAMP_NOT_AVAILABLE:
+        metrics.stage("queued", max(0.0, time.time() - stamp_ms / 1000))
     for topic, count in Counter(m.topic() or "" for m in batch).items():
         metrics.received(topic, count)
     delay = RETRY_FIRST
