@@ -97,12 +97,17 @@ pub fn enrich(messages: &[&[u8]], book: &mut Book, enriched_ns: i64) -> Output {
                 continue;
             }
         };
-        write_key(&inquiry, &mut key);
         let outcome = match checked.status {
-            Status::Done => apply_done(&inquiry, checked, book, &key),
-            Status::New => stamp(&mut inquiry, book, &key, enriched_ns).map(|slot| {
-                output.push(&inquiry, slot);
-            }),
+            Status::Done => {
+                write_key(&inquiry, &mut key);
+                apply_done(&inquiry, checked, book, &key)
+            }
+            Status::New => {
+                write_key(&inquiry, &mut key);
+                stamp(&mut inquiry, book, &key, enriched_ns).map(|slot| {
+                    output.push(&inquiry, slot);
+                })
+            }
             Status::NotDone => Ok(()),
             Status::PositionEnriched => Err(reasons::unexpected_status(
                 Status::PositionEnriched.as_str_name(),
