@@ -27,6 +27,8 @@ from tradefast.infra.local import LocalInfra, State
 from tradefast.infra.netcheck import accepts_connections
 from tradefast.infra.topics import ensure_topics
 from tradefast.services.cli import SERVICES, metrics_port
+from tradefast.services.generator import MAX_RATE
+from tradefast.services.options import bounded
 from tradefast.supervisor import Child, Supervisor, SupervisorError
 
 # Start order: consumers before the generator, so the first inquiries flow straight through.
@@ -43,8 +45,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--rate",
-        type=float,
-        default=float(os.environ.get("RATE") or 20),
+        type=bounded(float, 0.001, MAX_RATE),
+        default=os.environ.get("RATE") or "20",
         help="generator inquiries per second (env RATE; default 20)",
     )
     parser.add_argument(
@@ -129,7 +131,9 @@ def _run(args: argparse.Namespace) -> int:
     print(infra.description)
     supervisor = Supervisor(plan(settings, args.rate, log_dir), {**os.environ, **settings.to_env()})
     try:
-        supervisor.start_all(READY_TIMEOUT)
+        supervisor.start_all(READY_TIMEOUT, stop)
+        if stop.is_set():
+            return 0
         _announce(settings, args.rate, log_dir)
         if os.environ.get("DISPLAY") and not args.no_browser:
             webbrowser.open(settings.dashboard_url)

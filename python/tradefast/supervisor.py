@@ -57,11 +57,15 @@ class Supervisor:
         self._env = env
         self._report = report
 
-    def start_all(self, ready_timeout: float) -> None:
-        """Start each child in order, waiting until it is ready before the next."""
+    def start_all(self, ready_timeout: float, stop: threading.Event | None = None) -> None:
+        """Start each child in order, waiting until it is ready before the next; gives up early
+        (without error) once `stop` is set."""
+        stop = stop or threading.Event()
         for child in self.children:
+            if stop.is_set():
+                return
             self._spawn(child)
-            self._wait_ready(child, ready_timeout)
+            self._wait_ready(child, ready_timeout, stop)
 
     def watch(self, stop: threading.Event) -> None:
         """Restart children that exit, until `stop` is set."""
@@ -116,9 +120,11 @@ class Supervisor:
             )
         child.started_at = time.monotonic()
 
-    def _wait_ready(self, child: Child, timeout: float) -> None:
+    def _wait_ready(self, child: Child, timeout: float, stop: threading.Event) -> None:
         deadline = time.monotonic() + timeout
         while not child.ready():
+            if stop.is_set():
+                return
             assert child.process is not None
             code = child.process.poll()
             if code is not None:
@@ -129,7 +135,7 @@ class Supervisor:
                 raise SupervisorError(
                     f"{child.name} not ready after {timeout:g}s:\n{_tail(child.log_file)}"
                 )
-            time.sleep(0.1)
+            stop.wait(0.1)
         self._report(f"{child.name} ready (pid {child.pid}, log {child.log_file})")
 
     @staticmethod
