@@ -1,5 +1,6 @@
 """`tradefast bench max`: the highest offered rate the pipeline sustains, found by stepping the
-rate up on one running pipeline until a step fails.
+rate up on one running pipeline until a step fails, then halving the gap to the last passing
+rate twice.
 
 A step passes when nothing is lost (every inquiry reaches the client within the drain time), the
 end-to-end p99 is under the limit (default 100 ms) and so is the p99 of the last fifth of the
@@ -11,12 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tradefast import config
 from tradefast.bench.e2e import (
-    Bench,
     BenchError,
     add_load_arguments,
     describe,
@@ -27,6 +28,14 @@ from tradefast.infra.errors import InfraError
 
 P99_LIMIT_US = 100_000.0
 MAX_OFFERED = 100_000.0
+# After the first failing step, halve the gap to the last passing rate this many times.
+REFINEMENTS = 2
+
+
+class Stepper(Protocol):
+    """What the search needs of a running bench (e2e.Bench)."""
+
+    def step(self, rate: float, duration: float, warmup: float) -> dict[str, Any]: ...
 
 
 def passes(figures: dict[str, Any], p99_limit_us: float = P99_LIMIT_US) -> bool:
@@ -38,26 +47,41 @@ def passes(figures: dict[str, Any], p99_limit_us: float = P99_LIMIT_US) -> bool:
 
 
 def search(
-    bench: Bench,
+    bench: Stepper,
     start: float,
     step: float,
     duration: float,
     warmup: float,
-    report: Any = print,
+    refinements: int = REFINEMENTS,
+    report: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Offer start, start + step, ... until a step fails (or MAX_OFFERED); the figures."""
+    """Offer start, start + step, ... until a step fails (or MAX_OFFERED), then halve the gap
+    between the best passing and the failing rate `refinements` times; the figures."""
     steps: list[dict[str, Any]] = []
-    best = 0.0
-    rate = start
-    while rate <= MAX_OFFERED:
+
+    def attempt(rate: float) -> bool:
         figures = bench.step(rate, duration, warmup)
         ok = passes(figures)
         report(("pass " if ok else "FAIL ") + describe(figures))
         steps.append({**figures, "passed": ok})
-        if not ok:
+        return ok
+
+    best: float = 0.0
+    failed: float | None = None
+    rate = start
+    while rate <= MAX_OFFERED:
+        if not attempt(rate):
+            failed = rate
             break
         best = rate
         rate += step
+    if failed is not None:
+        for _ in range(refinements):
+            middle = float(round((best + failed) / 2))
+            if attempt(middle):
+                best = middle
+            else:
+                failed = middle
     return {
         "max_rate": best,
         "p99_limit_us": P99_LIMIT_US,
