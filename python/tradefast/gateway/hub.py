@@ -62,6 +62,7 @@ class Hub:
         self._tick = PendingUpdates()
         self._clients: set[Client] = set()
         self._flush_handle: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._flush_due = 0.0
         self._last_flush = 0.0
         self._decoder = Inquiry()
 
@@ -118,13 +119,21 @@ class Hub:
             client.close_going_away()
 
     def _schedule_flush(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if len(self._tick.inquiries) >= self._limits.flush_pending:
+            self._flush_at(now)
+        else:
+            self._flush_at(max(now, self._last_flush + self._limits.flush_interval))
+
+    def _flush_at(self, due: float) -> None:
+        """Flush at `due` unless a flush is already due by then."""
         if self._flush_handle is not None:
-            if len(self._tick.inquiries) < self._limits.flush_pending:
+            if self._flush_due <= due:
                 return
             self._flush_handle.cancel()
         loop = asyncio.get_running_loop()
-        due = self._last_flush + self._limits.flush_interval
-        if due <= loop.time() or len(self._tick.inquiries) >= self._limits.flush_pending:
+        self._flush_due = due
+        if due <= loop.time():
             self._flush_handle = loop.call_soon(self.flush)
         else:
             self._flush_handle = loop.call_at(due, self.flush)
@@ -149,9 +158,9 @@ class Hub:
             for frame in shared:
                 client.send_frame(frame)
             metrics.INQUIRIES_SENT.inc(shared_count)
-        if self._flush_handle is None and any(client.backlog for client in self._clients):
+        if any(client.backlog for client in self._clients):
             # Look again soon even if nothing new arrives, to drain lagging clients.
-            self._flush_handle = asyncio.get_running_loop().call_later(BACKLOG_RETRY, self.flush)
+            self._flush_at(self._last_flush + BACKLOG_RETRY)
 
     def _send_backlog(self, client: Client) -> None:
         if client.buffered_bytes() > self._limits.client_buffer:
