@@ -3,14 +3,16 @@
 A batch is whatever is available now, up to `max_messages`: never wait to fill it. The loop thread
 first takes what librdkafka already holds (a non-blocking call); only when nothing is there does
 it wait for the next message in a worker thread, then takes whatever else arrived with it.
-Rebalance callbacks run inside those calls, so they see no batch in flight: on revoke, the
-offsets of everything handled are committed synchronously before the partitions go.
+Rebalance callbacks run inside those calls, so they see no batch being handled: on revoke,
+`settle` waits until every output published so far is acknowledged, then the offsets of
+everything handled are committed synchronously before the partitions go.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -24,9 +26,16 @@ NO_OFFSET = 0
 
 
 class BatchConsumer:
-    def __init__(self, config: dict[str, Any], topics: list[str], metrics: ServiceMetrics) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        topics: list[str],
+        metrics: ServiceMetrics,
+        settle: Callable[[], None],
+    ) -> None:
         self._consumer = Consumer(config)
         self._metrics = metrics
+        self._settle = settle
         # Next offset to commit per (topic, partition), for batches fully handled.
         self._handled: dict[tuple[str, int], int] = {}
         self._consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -53,7 +62,8 @@ class BatchConsumer:
         return good
 
     def mark_handled(self, batch: list[Message]) -> None:
-        """Record that every message of `batch` is published and may be committed."""
+        """Record that `batch` is handled and its outputs published: its offsets go with the
+        next `commit`, which the caller makes once those outputs are acknowledged."""
         for message in batch:
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             if topic is not None and partition is not None and offset is not None:
@@ -82,12 +92,14 @@ class BatchConsumer:
             if high >= 0:
                 self._metrics.lag(tp.topic, tp.partition, max(0, high - tp.offset))
 
-    def close(self) -> None:
-        """Commit what was handled, leave the group and release the client."""
-        try:
-            self.commit(asynchronous=False)
-        except Exception as exc:  # closing goes on: the next owner replays
-            log.warning("final commit failed (%s): the next owner replays from the last one", exc)
+    def close(self, commit: bool) -> None:
+        """Commit what was handled (if `commit`: its outputs are acknowledged), leave the group
+        and release the client."""
+        if commit:
+            try:
+                self.commit(asynchronous=False)
+            except Exception as exc:  # closing goes on: the next owner replays
+                log.warning("final commit failed (%s): the next owner replays from there", exc)
         self._consumer.close()
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -98,6 +110,8 @@ class BatchConsumer:
         log.info("revoked %s", _describe(partitions))
         self._metrics.assigned.dec(len(partitions))
         revoked = {(tp.topic, tp.partition) for tp in partitions}
+        # Raises if an output failed: then nothing is committed and the service stops to replay.
+        self._settle()
         offsets = [
             TopicPartition(t, p, o) for (t, p), o in self._handled.items() if (t, p) in revoked
         ]

@@ -65,6 +65,13 @@ class BatchProducer:
         """Serve delivery reports without waiting (call regularly when not flushing)."""
         self._producer.poll(0)
 
+    def acknowledged(self) -> bool:
+        """True when everything sent so far is acknowledged (without waiting); raises
+        DeliveryFailed if anything failed."""
+        self._producer.poll(0)
+        self.raise_failures()
+        return len(self._producer) == 0
+
     async def flush(self) -> None:
         """Wait until everything queued is acknowledged; raise DeliveryFailed otherwise."""
         loop = asyncio.get_running_loop()

@@ -1,5 +1,5 @@
 """The service loop: consume a batch, hand it to the service's handler, publish its outputs and
-dead letters, wait for the broker's acknowledgement, commit. Stops between batches on request."""
+dead letters, commit once the broker has acknowledged them. Stops between batches on request."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tradefast.runtime.consumer import BatchConsumer
 from tradefast.runtime.dead_letter import DeadLetters
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.outcome import Outcome
-from tradefast.runtime.producer import BatchProducer
+from tradefast.runtime.producer import BatchProducer, DeliveryFailed
 from tradefast.runtime.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ BatchHandler = Callable[[list[Message]], Awaitable[Outcome]]
 POLL_WAIT = 0.1
 LAG_INTERVAL = 2.0
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
+# Batches handled ahead of the broker's acknowledgements before the loop waits for them.
+MAX_UNSETTLED = 8
 
 
 @dataclass(frozen=True)
@@ -57,27 +59,43 @@ def client_overrides(client_id: str) -> dict[str, object]:
 
 
 async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> None:
-    """Run `spec` until `shutdown` is requested."""
+    """Run `spec` until `shutdown` is requested.
+
+    Acknowledgements are awaited off the critical path: the next batch is handled while the
+    broker confirms the last one's outputs, and offsets are committed whenever everything
+    published so far is confirmed (after at most MAX_UNSETTLED batches the loop waits for it).
+    """
     metrics = ServiceMetrics(spec.name)
     group = spec.group or f"tradefast-{spec.name}"
+    producer = BatchProducer(kafka_config.producer_config(settings, client_overrides(group)))
     consumer = BatchConsumer(
         kafka_config.consumer_config(settings, group, client_overrides(group)),
         list(spec.inputs),
         metrics,
+        settle=producer.flush_blocking,
     )
-    producer = BatchProducer(kafka_config.producer_config(settings, client_overrides(group)))
     dead_letters = DeadLetters(producer, settings.topics.dead_letter, metrics)
     log.info("%s consuming %s as group %s", spec.name, ", ".join(spec.inputs), group)
     last_lag = 0.0
+    unsettled = 0  # batches handled since the last commit
+    delivered = True
     try:
         while not shutdown.is_requested:
             batch = await consumer.next_batch(spec.batch_size, POLL_WAIT)
+            if unsettled and producer.acknowledged():
+                consumer.commit()
+                unsettled = 0
             if time.monotonic() - last_lag > LAG_INTERVAL:
                 consumer.report_lag()
                 last_lag = time.monotonic()
             if not batch:
-                producer.serve()
                 continue
+            if unsettled >= MAX_UNSETTLED:
+                started = time.perf_counter()
+                await producer.flush()
+                consumer.commit()
+                unsettled = 0
+                metrics.stage("acknowledge", time.perf_counter() - started)
             received = batch
             batch = _without_oversized(received, spec.max_message_bytes, dead_letters)
             outcome = await _handle(spec, batch, metrics, shutdown) if batch else Outcome("")
@@ -87,20 +105,33 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
             producer.send_many(outcome.topic, outcome.keys, outcome.values)
             for index, reason in outcome.rejects:
                 dead_letters.send(batch[index], reason)
-            await producer.flush()
-            produced = time.perf_counter()
             consumer.mark_handled(received)
-            consumer.commit()
-            metrics.stage("produce", produced - started)
-            metrics.stage("commit", time.perf_counter() - produced)
+            unsettled += 1
+            metrics.stage("produce", time.perf_counter() - started)
             if outcome.values:
                 metrics.sent(outcome.topic, len(outcome.values))
+    except DeliveryFailed:
+        delivered = False
+        raise
     finally:
-        consumer.close()
-        producer.close()
-        if spec.close is not None:
-            await spec.close()
-        log.info("%s stopped", spec.name)
+        await _close(spec, consumer, producer, delivered)
+
+
+async def _close(
+    spec: ServiceSpec, consumer: BatchConsumer, producer: BatchProducer, delivered: bool
+) -> None:
+    """Wait for the last outputs; commit only if every output was acknowledged; release all."""
+    if delivered:
+        try:
+            await producer.flush()
+        except DeliveryFailed as exc:
+            log.error("%s: not committing the last batches: %s", spec.name, exc)
+            delivered = False
+    consumer.close(commit=delivered)
+    producer.close()
+    if spec.close is not None:
+        await spec.close()
+    log.info("%s stopped", spec.name)
 
 
 def _without_oversized(
