@@ -34,9 +34,9 @@ class FakeBench:
         }
 
 
-def test_steps_up_then_halves_the_gap_twice() -> None:
+def test_steps_up_then_halves_the_gap() -> None:
     bench = FakeBench(limit=23_000)
-    found = search(bench, 10_000, 10_000, 8.0, 2.0, report=lambda _line: None)
+    found = search(bench, 10_000, 10_000, 8.0, 2.0, refinements=2, report=lambda _line: None)
     assert bench.offered == [10_000, 20_000, 30_000, 25_000, 22_500]
     assert found["max_rate"] == 22_500
     assert [s["passed"] for s in found["steps"]] == [True, True, False, False, True]
@@ -45,7 +45,7 @@ def test_steps_up_then_halves_the_gap_twice() -> None:
 def test_a_first_failing_step_still_narrows_down() -> None:
     bench = FakeBench(limit=6_000)
     found = search(bench, 10_000, 10_000, 8.0, 2.0, report=lambda _line: None)
-    assert bench.offered == [10_000, 5_000, 7_500]
+    assert bench.offered == [10_000, 5_000, 7_500, 6_250]
     assert found["max_rate"] == 5_000
 
 

@@ -1,6 +1,6 @@
 """`tradefast bench max`: the highest offered rate the pipeline sustains, found by stepping the
 rate up on one running pipeline until a step fails, then halving the gap to the last passing
-rate twice.
+rate three times.
 
 A step passes when nothing is lost (every inquiry reaches the client within the drain time), the
 end-to-end p99 is under the limit (default 100 ms) and so is the p99 of the last fifth of the
@@ -29,7 +29,7 @@ from tradefast.infra.errors import InfraError
 P99_LIMIT_US = 100_000.0
 MAX_OFFERED = 100_000.0
 # After the first failing step, halve the gap to the last passing rate this many times.
-REFINEMENTS = 2
+REFINEMENTS = 3
 
 
 class Stepper(Protocol):
