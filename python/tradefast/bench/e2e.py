@@ -27,12 +27,15 @@ from typing import Any
 from tradefast import config
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
+from tradefast.infra.netcheck import split_host_port
+from tradefast.infra.redis_server import redis_host_port
 from tradefast.integration.pipeline import (
     Pipeline,
     Servers,
     cpu_seconds,
     feed_url,
     fresh_settings,
+    listener_pid,
     start_servers,
 )
 from tradefast.supervisor import SupervisorError
@@ -55,6 +58,8 @@ class Bench:
     pipeline: Pipeline
     core: str
     next_id: int
+    # Kafka and Redis processes, when they run on this machine: their CPU is reported too.
+    servers: dict[str, int]
 
     def step(self, rate: float, duration: float, warmup: float) -> dict[str, Any]:
         """Offer `rate` inquiries/s for `duration` s; the step's figures."""
@@ -63,7 +68,7 @@ class Bench:
         self.next_id += count
         out = self.pipeline.log_dir / f"client-{first_id}.json"
         record_from = first_id + min(count - 1, round(rate * warmup))
-        before = self.pipeline.cpu_seconds()
+        before = self._cpu_seconds()
         with _client(self.pipeline, first_id, count, record_from, out) as client:
             generator_cpu, sent_seconds = _generate(self.pipeline, rate, count, first_id)
             try:
@@ -71,7 +76,7 @@ class Bench:
             except subprocess.TimeoutExpired:
                 client.send_signal(signal.SIGTERM)
                 client.wait(CLIENT_READY_TIMEOUT)
-        after = self.pipeline.cpu_seconds()
+        after = self._cpu_seconds()
         if not out.exists():
             raise BenchError(f"the bench client wrote no results (exit code {client.returncode})")
         seen: dict[str, Any] = json.loads(out.read_text())
@@ -79,6 +84,11 @@ class Bench:
         cpu["generator"] = round(generator_cpu, 2)
         cpu["client"] = seen["cpu_seconds"]
         return _figures(self.core, rate, duration, warmup, count, sent_seconds, seen, cpu)
+
+    def _cpu_seconds(self) -> dict[str, float]:
+        used = self.pipeline.cpu_seconds()
+        used.update({name: cpu_seconds(pid) for name, pid in self.servers.items()})
+        return used
 
 
 def _figures(
@@ -166,11 +176,22 @@ def running_bench(settings: Settings, core: str) -> Iterator[Bench]:
     pipeline = Pipeline(fresh, log_dir, env={"TRADEFAST_CORE": core})
     try:
         pipeline.start()
-        yield Bench(pipeline, core, next_id=time.time_ns() // 1_000_000 * 1000)
+        next_id = time.time_ns() // 1_000_000 * 1000
+        yield Bench(pipeline, core, next_id, server_pids(settings))
     except SupervisorError as exc:
         raise BenchError(f"the pipeline did not start: {exc}") from None
     finally:
         pipeline.stop()
+
+
+def server_pids(settings: Settings) -> dict[str, int]:
+    """The local Kafka and Redis processes by name, those that can be found."""
+    ports = {
+        "kafka": split_host_port(settings.kafka_bootstrap.split(",")[0])[1],
+        "redis": redis_host_port(settings.redis_url)[1],
+    }
+    pids = {name: listener_pid(port) for name, port in ports.items()}
+    return {name: pid for name, pid in pids.items() if pid is not None}
 
 
 @contextmanager

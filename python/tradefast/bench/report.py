@@ -34,7 +34,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| core | offered/s | achieved/s | sent | lost | p50 | p90 | p99 | p99.9 | max "
         "| created→enriched p50/p99 | enriched→decided p50/p99 | decided→client p50/p99 "
-        "| CPU s: position/trader/gateway/generator/client |",
+        "| CPU s: position/trader/gateway/generator/client/Kafka/Redis |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|",
     ]
     for run in results["e2e"]:
@@ -46,7 +46,7 @@ def markdown(results: dict[str, Any]) -> str:
         cpu = run["cpu"]
         cpu_cell = "/".join(
             f"{cpu.get(name, 0.0):.1f}"
-            for name in ("position", "trader", "gateway", "generator", "client")
+            for name in ("position", "trader", "gateway", "generator", "client", "kafka", "redis")
         )
         lines.append(
             f"| {run['core']} | {run['rate_target']:,.0f} | {run['rate_achieved']:,.0f} "

@@ -150,6 +150,19 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
+def listener_pid(port: int) -> int | None:
+    """The process listening on TCP `port` on this machine, if it can be seen (e.g. the broker,
+    to count its CPU too); None otherwise."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.Error:
+        return None
+    for connection in connections:
+        if connection.status == psutil.CONN_LISTEN and getattr(connection.laddr, "port", 0) == port:
+            return connection.pid
+    return None
+
+
 def _assigned(metrics_port: int) -> Callable[[], bool]:
     """Ready when the service's consumer has partitions (its metrics say so)."""
     url = f"http://127.0.0.1:{metrics_port}/metrics"
