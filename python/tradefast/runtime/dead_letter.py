@@ -17,6 +17,10 @@ SOURCE_TOPIC = "source.topic"
 SOURCE_PARTITION = "source.partition"
 SOURCE_OFFSET = "source.offset"
 SERVICE = "service"
+ORIGINAL_SIZE = "original.size"
+# A dead letter keeps at most this much of the key and of the value (the original size in a
+# header), so it fits Kafka's message size limit whatever arrived.
+MAX_KEPT = 64 * 1024
 
 
 class DeadLetters:
@@ -34,7 +38,12 @@ class DeadLetters:
             (SOURCE_OFFSET, str(message.offset())),
             (SERVICE, self._metrics.service),
         ]
-        self._producer.send(self._topic, message.key(), message.value() or b"", headers)
+        key, value = message.key(), message.value() or b""
+        if len(value) > MAX_KEPT or (key is not None and len(key) > MAX_KEPT):
+            size = len(value) + len(key or b"")
+            headers.append((ORIGINAL_SIZE, str(size)))
+            key, value = None if key is None else key[:MAX_KEPT], value[:MAX_KEPT]
+        self._producer.send(self._topic, key, value, headers)
         self._metrics.dead_letters.inc()
         log.warning(
             "dead-lettered %s[%s]@%s: %s",
