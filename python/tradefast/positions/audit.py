@@ -3,8 +3,8 @@
 The decided topic holds every decision; its DONE messages, each inquiry id counted once (a replay
 may have written a decision twice), give every key's position with the core's semantics: signed
 notional quantity * price (negative for SELL), signed quantity, the number of DONEs and the
-highest DONE id as the fence. Messages the core would reject are skipped, as the position
-service dead-letters them.
+highest DONE id as the fence. Messages the service would reject (over the runtime's size limit,
+or refused by the core) are skipped: the position service dead-letters them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tradefast.config import Settings
 from tradefast.positions.store import Position, PositionRow
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference.validation import decode, position_key, signed_notional, signed_quantity
+from tradefast.runtime import ServiceSpec
 
 METADATA_TIMEOUT = 30.0
 CONSUME_WAIT = 1.0
@@ -82,8 +83,12 @@ def positions_from_log(settings: Settings) -> dict[str, Position]:
     """Every key's position recomputed from the DONE messages of the decided topic."""
     seen: set[int] = set()
     positions: dict[str, Position] = {}
+    limit = ServiceSpec.max_message_bytes
     for message in read_topic(settings, settings.topics.decided):
-        inquiry = decode(message.value() or b"")
+        value = message.value() or b""
+        if len(value) + len(message.key() or b"") > limit:
+            continue
+        inquiry = decode(value)
         if not isinstance(inquiry, Inquiry) or inquiry.status != Status.DONE:
             continue
         if inquiry.inquiry_id in seen:
