@@ -67,6 +67,8 @@ class Settings:
     # At most one frame per client per this many milliseconds: fewer, larger frames are cheaper
     # for browsers; 0 sends as soon as the event loop gets to it.
     gateway_flush_ms: int = 2
+    # Seconds a service waits at start-up for Kafka (and Redis) before exiting with an error.
+    startup_wait: int = 30
     dashboard_dist: str = ""
 
     @property
@@ -156,5 +158,6 @@ def load(env: dict[str, str] | None = None) -> Settings:
         ),
         gateway_client_backlog=_int(env, "TRADEFAST_GATEWAY_CLIENT_BACKLOG", 20_000, 10, 10**7),
         gateway_flush_ms=_int(env, "TRADEFAST_GATEWAY_FLUSH_MS", 2, 0, 1000),
+        startup_wait=_int(env, "TRADEFAST_STARTUP_WAIT", 30, 0, 3600),
         dashboard_dist=env.get("TRADEFAST_DASHBOARD_DIST", ""),
     )

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from tradefast import config
-from tradefast.runtime import logs
+from tradefast.runtime import logs, preflight
 from tradefast.runtime.metrics import serve_metrics
 from tradefast.runtime.producer import DeliveryFailed
 from tradefast.runtime.service import run
@@ -31,6 +31,13 @@ SERVICES: dict[str, str] = {
     "trader": "tradefast.services.trader",
     "gateway": "tradefast.gateway.service",
     "dashboard": "tradefast.dashboard.service",
+}
+# The servers each service needs answering at start-up (see runtime/preflight.py).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "generator": (preflight.KAFKA,),
+    "position": (preflight.KAFKA, preflight.REDIS),
+    "trader": (preflight.KAFKA,),
+    "gateway": (preflight.KAFKA, preflight.REDIS),
 }
 
 
@@ -83,8 +90,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
         logs.configure(args.log_format)
+        preflight.require(settings, NEEDS.get(args.service, ()))
         serve_metrics(args.metrics_port, args.metrics_host)
-    except config.ConfigError as exc:
+    except (config.ConfigError, preflight.Unreachable) as exc:
         print(f"tradefast service {args.service}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
