@@ -133,8 +133,8 @@ class KafkaBroker:
             *java_base,
             "kafka.tools.StorageTool",
             "format",
-            "--cluster-id",
-            cluster_id,
+            # One argument: a random id may start with "-", which would read as an option.
+            f"--cluster-id={cluster_id}",
             "--config",
             str(self.config_file),
         ]
