@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from picows import (
     WSCloseCode,
@@ -97,7 +98,8 @@ class Router:
         decision = self._policy.check(path, request.headers)
         if isinstance(decision, Refusal):
             metrics.REFUSED.labels(str(decision.status)).inc()
-            log.info("refused %s: %d %s", path, decision.status, decision.reason)
+            # The path only: its query may carry a token, which must never reach the logs.
+            log.info("refused %s: %d %s", urlsplit(path).path, decision.status, decision.reason)
             return WSUpgradeResponseWithListener(
                 WSUpgradeResponse.create_error_response(
                     decision.status, (decision.reason + "\n").encode()
