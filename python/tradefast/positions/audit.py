@@ -21,7 +21,7 @@ from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference.validation import decode, position_key, signed_notional, signed_quantity
 from tradefast.runtime import ServiceSpec
 
-METADATA_TIMEOUT = 30.0
+METADATA_TIMEOUT = 10.0
 CONSUME_WAIT = 1.0
 
 
