@@ -42,14 +42,29 @@ def sample(metric: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(metric, labels) or 0.0
 
 
-def position(settings: Settings, name: str = "position", batch_size: int = 500) -> Main:
+def position(
+    settings: Settings,
+    name: str = "position",
+    batch_size: int = 500,
+    after: tuple[str, int] = ("", 0),
+) -> Main:
+    """A position-service instance; it starts once the instance named `after[0]` has consumed
+    `after[1]` new inquiries, so it can join mid-stream (a rebalance)."""
+
     async def main(shutdown: Shutdown) -> None:
+        first, inputs = after
+        while inputs and consumed(first, settings.topics.new) < inputs:
+            await asyncio.sleep(0.01)
         store = PositionStore.from_url(settings.redis_url)
         spec = position_spec(settings, store, core_name="reference", batch_size=batch_size)
         # One consumer group; the names tell the instances apart in the metrics.
         await serve(replace(spec, name=name, group="tradefast-position"), settings, shutdown)
 
     return main
+
+
+def consumed(service: str, topic: str) -> float:
+    return sample("tradefast_messages_in_total", service=service, topic=topic)
 
 
 def trader(settings: Settings) -> Main:
@@ -117,5 +132,30 @@ def test_two_position_instances_share_the_work_and_agree(
     assert {i.inquiry_id for i in decided} == set(range(1_000_000, 1_000_000 + COUNT))
     for name in ("position-a", "position-b"):
         assert sample("tradefast_messages_in_total", service=name, topic=settings.topics.new)
+    assert_positions_are_sums_of_dones(redis_client, dones)
+    assert_enriched_positions_are_prefix_sums(enriched, dones)
+
+
+def test_an_instance_joining_mid_stream_loses_and_doubles_nothing(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    with (
+        reader(settings, settings.topics.decided) as decided_topic,
+        reader(settings, settings.topics.enriched) as enriched_topic,
+        running(
+            position(settings, "position-c", batch_size=50),
+            position(settings, "position-d", batch_size=50, after=("position-c", COUNT // 4)),
+            trader(settings),
+            generator(settings, after=("position-c",), rate=1000.0),
+        ),
+    ):
+        decided = decoded(decided_topic.read(COUNT))
+        dones = dones_by_key(decided)
+        wait_for_positions(redis_client, dones)
+        enriched = decoded(enriched_topic.read(COUNT))
+
+    assert sorted(i.inquiry_id for i in enriched) == list(range(1_000_000, 1_000_000 + COUNT))
+    assert sorted(i.inquiry_id for i in decided) == list(range(1_000_000, 1_000_000 + COUNT))
+    assert consumed("position-d", settings.topics.new)
     assert_positions_are_sums_of_dones(redis_client, dones)
     assert_enriched_positions_are_prefix_sums(enriched, dones)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ Headers = list[tuple[str, str | bytes | None]]
 
 # How long `send` lets librdkafka drain a full local queue before trying again.
 QUEUE_FULL_WAIT = 0.05
+CONNECT_RETRY = 0.2
 
 
 class DeliveryFailed(RuntimeError):
@@ -31,16 +33,28 @@ class BatchProducer:
         )
         self._failures: list[str] = []
 
-    def connect(self, topic: str, timeout: float) -> None:
-        """Wait until the broker answers with `topic`'s metadata; DeliveryFailed if it does not.
-        (A sender can then start its clock without counting the connection setup.)"""
-        try:
-            metadata = self._producer.list_topics(topic, timeout)
-        except KafkaException as exc:
-            raise DeliveryFailed(f"Kafka does not answer: {exc}") from None
-        error = metadata.topics[topic].error
-        if error is not None:
-            raise DeliveryFailed(f"topic {topic}: {error}")
+    async def connect(self, topic: str, timeout: float) -> None:
+        """Wait until the broker serves `topic` (it answers and the topic has its leaders); raise
+        DeliveryFailed after `timeout` seconds. A sender can then start its clock without
+        counting the connection setup."""
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                metadata = await loop.run_in_executor(
+                    None, self._producer.list_topics, topic, remaining
+                )
+                error = metadata.topics[topic].error
+                problem = None if error is None else f"topic {topic}: {error}"
+            except KafkaException as exc:
+                problem = f"Kafka does not answer: {exc}"
+            if problem is None:
+                return
+            if time.monotonic() >= deadline:
+                raise DeliveryFailed(problem)
+            # A topic just created may not have its leaders yet: ask again.
+            await asyncio.sleep(CONNECT_RETRY)
 
     def send(
         self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None

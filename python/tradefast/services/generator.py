@@ -152,7 +152,7 @@ async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown:
     )
     metrics = ServiceMetrics("generator")
     topic = settings.topics.new
-    producer.connect(topic, CONNECT_TIMEOUT)
+    await producer.connect(topic, CONNECT_TIMEOUT)
     log.info("generating at %g/s to %s from id %d", pacer.rate, topic, factory.next_id)
     start_ns = time.time_ns()
     start = time.perf_counter()
