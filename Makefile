@@ -44,6 +44,11 @@ proto: setup
 test: setup
 	$(BIN)/pytest --benchmark-disable
 
+# Only the fault-injection tests (also part of `make test`), with their one-line findings.
+.PHONY: chaos
+chaos: setup
+	$(BIN)/pytest --benchmark-disable -m chaos -s tests/chaos
+
 lint: setup
 	$(BIN)/ruff check python tests bench
 	$(BIN)/ruff format --check python tests bench
