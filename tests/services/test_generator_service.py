@@ -87,6 +87,7 @@ def test_command_rejects_a_bad_rate(settings_env: dict[str, str]) -> None:
 
 def test_unreachable_kafka_is_a_clear_error(settings_env: dict[str, str]) -> None:
     env = {**os.environ, **settings_env, "TRADEFAST_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    env["TRADEFAST_STARTUP_WAIT"] = "1"
     done = subprocess.run(
         [sys.executable, "-m", "tradefast", "service", "generator", "--metrics-port", "0"],
         env=env,
@@ -94,5 +95,6 @@ def test_unreachable_kafka_is_a_clear_error(settings_env: dict[str, str]) -> Non
         text=True,
         timeout=120,
     )
-    assert done.returncode == 1
-    assert "Kafka does not answer" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2
+    assert "Kafka at 127.0.0.1:1 did not answer" in done.stderr
+    assert "Traceback" not in done.stderr
