@@ -270,3 +270,40 @@ def test_ping_flood_is_answered_and_others_are_served(settings: Settings, tmp_pa
         f"[edge] ping flood of {pings}: {pongs} pongs; "
         f"another client meanwhile got all {served} inquiries"
     )
+
+
+def test_huge_values_are_not_relayed_or_kept(settings: Settings, tmp_path: Path) -> None:
+    huge = [
+        Inquiry(inquiry_id=i, book_id="BOOK1", instrument_id="AAPL", counterparty="X" * 900_000)
+        for i in range(1, 101)
+    ]
+    with gateway(settings, tmp_path) as (process, metrics_url):
+
+        async def scenario() -> set[int]:
+            transport, listener = await ws_connect(Timing, settings.gateway_url)
+            assert isinstance(listener, Timing)
+            producer = Producer(producer_config(settings))
+            for inquiry in huge:
+                producer.produce(settings.topics.new, inquiry.SerializeToString(), b"BOOK1|AAPL")
+                producer.poll(0)
+            assert producer.flush(60) == 0
+            loop = asyncio.get_running_loop()
+            # A normal inquiry after them: once it arrives, the huge ones have been handled.
+            await loop.run_in_executor(None, publish_paced, settings, range(1000, 1001))
+            deadline = loop.time() + 60
+            while 1000 not in listener.latency_ns:
+                assert loop.time() < deadline, "the normal inquiry never arrived"
+                await asyncio.sleep(0.05)
+            transport.disconnect()
+            return set(listener.latency_ns)
+
+        seen = asyncio.run(scenario())
+        bad = metric(metrics_url, "tradefast_gateway_bad_messages_total")
+        rss = psutil.Process(process.pid).memory_info().rss
+        assert process.alive
+    assert seen == {1000}
+    assert bad == len(huge)
+    print(
+        f"[edge] {len(huge)} values of 900 KB on inquiries.new: none relayed or kept "
+        f"(counted as bad), gateway RSS {rss / 2**20:.0f} MiB"
+    )

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # How often a lagging client's socket is checked for room when nothing new arrives.
 BACKLOG_RETRY = 0.02
+# Larger values are no inquiry (about 100 bytes; the services dead-letter them at the same size):
+# kept, a burst of them would hold hundreds of MB in the window and in every client's frames.
+MAX_VALUE = 64 * 1024
 
 
 class Client(Protocol):
@@ -75,6 +78,9 @@ class Hub:
         decoder = self._decoder
         saw_done = False
         for value in values:
+            if len(value) > MAX_VALUE:
+                metrics.BAD_MESSAGES.inc()
+                continue
             try:
                 decoder.ParseFromString(value)
             except DecodeError:
