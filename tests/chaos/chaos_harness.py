@@ -161,6 +161,7 @@ class Verdict:
     """What the log and Redis show after a fault."""
 
     generated: int
+    enriched_messages: int
     decided_messages: int
     dones: int
     keys: int
@@ -168,9 +169,9 @@ class Verdict:
 
     def summary(self, fault: str) -> str:
         return (
-            f"[chaos] {fault}: {self.generated} generated, all final "
-            f"({self.decided_messages} decided messages, "
-            f"{self.decided_messages - self.generated} replayed duplicates), "
+            f"[chaos] {fault}: {self.generated} generated, all final; replays absorbed: "
+            f"{self.enriched_messages - self.generated} enriched and "
+            f"{self.decided_messages - self.generated} decided duplicates; "
             f"{self.dones} DONE over {self.keys} keys, positions exact, no DONE applied twice"
         )
 
@@ -237,6 +238,7 @@ def verify(settings: Settings, client: redis.Redis, wait: float = WAIT) -> Verdi
     assert not wrong, f"positions (expected, stored) differ: {wrong}"
     return Verdict(
         generated=len(generated),
+        enriched_messages=sum(1 for _ in read_topic(settings, settings.topics.enriched)),
         decided_messages=len(decided),
         dones=sum(p[2] for p in expected.values()),
         keys=len(expected),

@@ -63,10 +63,7 @@ def _check(args: argparse.Namespace) -> int:
         settings = config.load()
         log = audit.positions_from_log(settings)
         rows = asyncio.run(_read(settings.redis_url))
-    except config.ConfigError as exc:
-        print(f"tradefast positions check: {exc}", file=sys.stderr)
-        return 2
-    except audit.LogUnavailable as exc:
+    except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions check: {exc}", file=sys.stderr)
         return 2
     except redis.RedisError as exc:
@@ -77,10 +74,8 @@ def _check(args: argparse.Namespace) -> int:
         print(difference.describe())
     dones = sum(position[2] for position in log.values())
     if found:
-        print(
-            f"{len(found)} of {len(set(log) | {f'{r.book}|{r.instrument}' for r in rows})} "
-            f"keys differ from the log ({dones} DONE inquiries)"
-        )
+        keys = set(log) | {f"{r.book}|{r.instrument}" for r in rows}
+        print(f"{len(found)} of {len(keys)} keys differ from the log ({dones} DONE inquiries)")
         return 1
     print(f"{len(log)} positions match the log ({dones} DONE inquiries)")
     return 0
@@ -91,10 +86,7 @@ def _rebuild(args: argparse.Namespace) -> int:
         settings = config.load()
         log = audit.positions_from_log(settings)
         asyncio.run(_replace(settings.redis_url, log))
-    except config.ConfigError as exc:
-        print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
-        return 2
-    except audit.LogUnavailable as exc:
+    except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
         return 2
     except redis.RedisError as exc:
