@@ -8,6 +8,8 @@ are back.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -65,20 +67,33 @@ def own_infra(request: pytest.FixtureRequest, infra: Infra, tmp_path: Path) -> I
         local.down()  # stops only the server this fixture started
 
 
-def restart(local: LocalInfra, name: str) -> float:
-    """Stop server `name` (SIGTERM, as an operator would), wait, start it again; the seconds it
-    was unreachable."""
+def restart(local: LocalInfra, name: str, how: signal.Signals) -> float:
+    """Stop server `name` with `how` (SIGTERM as an operator would, SIGKILL as a crash), wait,
+    start it again; the seconds it was unreachable."""
     (server,) = [s for s in local.status() if s.name == name]
     assert server.record is not None, f"{name} was not started by this test"
     stopped = time.monotonic()
-    stop(server.record, grace_seconds=30.0)
+    if how == signal.SIGKILL:
+        os.kill(server.record.pid, signal.SIGKILL)
+    stop(server.record, grace_seconds=30.0)  # waits until it is gone
     time.sleep(DOWN_FOR)
     local.up()
     return time.monotonic() - stopped
 
 
-@pytest.mark.parametrize("own_infra", [KAFKA, REDIS], indirect=True)
-def test_server_stop_and_restart_mid_stream(own_infra: OwnInfra, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("own_infra", "how"),
+    [
+        (KAFKA, signal.SIGTERM),
+        (KAFKA, signal.SIGKILL),
+        (REDIS, signal.SIGTERM),
+        (REDIS, signal.SIGKILL),
+    ],
+    indirect=["own_infra"],
+)
+def test_server_stop_and_restart_mid_stream(
+    own_infra: OwnInfra, how: signal.Signals, tmp_path: Path
+) -> None:
     settings: Settings = own_infra.local.settings
     server = own_infra.server
     client = redis.Redis.from_url(settings.redis_url)
@@ -92,7 +107,7 @@ def test_server_stop_and_restart_mid_stream(own_infra: OwnInfra, tmp_path: Path)
                 f"{STOP_AFTER} decisions before stopping {server}",
             )
             at = topic_size(settings, settings.topics.decided)
-            down = restart(own_infra.local, server)
+            down = restart(own_infra.local, server, how)
             assert generator.wait_exit() == 0, generator.tail()
             verdict = verify(settings, client)
             assert position.alive, position.tail()
@@ -101,6 +116,7 @@ def test_server_stop_and_restart_mid_stream(own_infra: OwnInfra, tmp_path: Path)
         client.close()
     print(
         verdict.summary(
-            f"{server} stopped after {at} decisions and restarted ({down:.1f} s unreachable)"
+            f"{server} stopped by {how.name} after {at} decisions and restarted "
+            f"({down:.1f} s unreachable)"
         )
     )
