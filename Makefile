@@ -42,6 +42,7 @@ proto: setup
 		--python_out=python/tradefast/proto --mypy_out=python/tradefast/proto proto/tradefast.proto
 
 test: setup
+	cargo test --release --quiet --manifest-path rust/position_core/Cargo.toml
 	$(BIN)/pytest --benchmark-disable
 
 # Only the fault-injection tests (also part of `make test`), with their one-line findings.
