@@ -7,7 +7,6 @@ inquiries it sees), and a running gateway never takes partitions away from anoth
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 
@@ -15,6 +14,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
+from tradefast.runtime.consumer import consume_available
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,7 @@ class StageFeed:
 
     async def next_values(self, max_messages: int, wait: float) -> list[bytes]:
         """What is available now, up to `max_messages`; waits up to `wait` s for the first."""
-        messages = self._consumer.consume(max_messages, 0)
-        if not messages:
-            loop = asyncio.get_running_loop()
-            messages = await loop.run_in_executor(None, self._consumer.consume, 1, wait)
-            if messages and max_messages > 1:
-                messages.extend(self._consumer.consume(max_messages - 1, 0))
-        return self._values(messages)
+        return self._values(await consume_available(self._consumer, max_messages, wait))
 
     def _values(self, messages: list[Message]) -> list[bytes]:
         values: list[bytes] = []

@@ -43,13 +43,7 @@ class BatchConsumer:
     async def next_batch(self, max_messages: int, wait: float) -> list[Message]:
         """Up to `max_messages` valid messages available now, waiting at most `wait` seconds for
         the first. Broker-side errors are logged and counted, never returned."""
-        messages = self._consumer.consume(max_messages, 0)
-        if not messages:
-            loop = asyncio.get_running_loop()
-            messages = await loop.run_in_executor(None, self._consumer.consume, 1, wait)
-            if messages and max_messages > 1:
-                messages.extend(self._consumer.consume(max_messages - 1, 0))
-        return self._without_errors(messages)
+        return self._without_errors(await consume_available(self._consumer, max_messages, wait))
 
     def _without_errors(self, messages: list[Message]) -> list[Message]:
         good = [m for m in messages if m.error() is None]
@@ -126,3 +120,15 @@ class BatchConsumer:
 
 def _describe(partitions: list[TopicPartition]) -> str:
     return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
+
+
+async def consume_available(consumer: Consumer, max_messages: int, wait: float) -> list[Message]:
+    """Up to `max_messages` messages available now; only when there are none does it wait, off
+    the event loop, up to `wait` seconds for the first, so a batch never waits to fill up."""
+    messages: list[Message] = consumer.consume(max_messages, 0)
+    if not messages:
+        loop = asyncio.get_running_loop()
+        messages = await loop.run_in_executor(None, consumer.consume, 1, wait)
+        if messages and max_messages > 1:
+            messages.extend(consumer.consume(max_messages - 1, 0))
+    return messages
