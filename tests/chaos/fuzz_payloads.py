@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from tradefast import reference
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
+from tradefast.reference.frame import varint
 from tradefast.runtime import ServiceSpec
 
 LIMIT = ServiceSpec.max_message_bytes
@@ -40,18 +41,8 @@ def valid(
     )
 
 
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _tag(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
+    return varint(number << 3 | wire_type)
 
 
 def _changed(base: Inquiry, **fields: object) -> bytes:
@@ -75,7 +66,7 @@ def wrong_wire_type(rng: random.Random, base: Inquiry) -> bytes:
     number = rng.choice([1, 2, 3, 4, 5, 6, 10, 11])
     strings = number in (2, 3)
     # A string sent as a varint, or a number sent as a length-delimited field or a fixed64.
-    extra = _tag(number, 0) + _varint(7) if strings else _tag(number, rng.choice([1, 2, 5]))
+    extra = _tag(number, 0) + varint(7) if strings else _tag(number, rng.choice([1, 2, 5]))
     extra += b"\x03abc" if extra[-1] & 7 == 2 else b"\x00" * 8
     return base.SerializeToString() + extra
 

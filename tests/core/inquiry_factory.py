@@ -102,15 +102,6 @@ def inquiries(draw: st.DrawFn, statuses: tuple[int, ...] = (NEW, DONE, NOT_DONE)
     return message
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 # Byte strings that break the wire rules of tradefast.reference.wire in different ways.
 WIRE_BREAKERS = (
     b"\x0a\x01A",  # inquiry_id (varint) sent length-delimited
