@@ -11,29 +11,40 @@ CoreError; no input makes the core crash.
 
 from collections.abc import Mapping, Sequence
 
-# Position of one key "book|instrument": (notional cents, quantity, sequence, last_done_id).
-# `sequence` counts the DONE inquiries applied; `last_done_id` is the highest inquiry id of them,
-# the fence that stops a replayed DONE from being applied twice.
-Position = tuple[int, int, int, int]
+from tradefast.core_types import Enrichment, Position, Recorded
 
 class CoreError(ValueError):
     """Raised for a call the core cannot serve at all (never for one bad message)."""
 
 def enrich(
-    messages: Sequence[bytes], positions: Mapping[str, Position], enriched_ns: int
-) -> tuple[list[bytes], list[bytes], dict[str, Position], list[tuple[int, str]]]:
+    messages: Sequence[bytes],
+    keys: Sequence[bytes | None],
+    offsets: Sequence[int],
+    positions: Mapping[str, Position],
+    recorded: Mapping[tuple[str, int], Recorded],
+    enriched_ns: int,
+) -> Enrichment:
     """Walk one batch of `inquiries.new` and `inquiries.decided` values in arrival order.
 
-    NEW: stamped with its key's working position (position, position_quantity, sequence),
-    status POSITION_ENRICHED, version + 1, enriched_ns. DONE with inquiry_id > the key's
-    last_done_id: adds its signed notional (quantity * price, negative for SELL) and signed
-    quantity to the key, sequence + 1, last_done_id = inquiry_id. A DONE at or below the fence,
-    and NOT_DONE, change nothing. POSITION_ENRICHED is an error. Keys missing from `positions`
-    start at (0, 0, 0, 0); every value must be a tuple of 4 int64.
+    `keys` are the messages' Kafka keys and `offsets` their inquiries.new offsets (negative for
+    a message read from another topic), one per message. A message whose Kafka key is not its
+    "book|instrument" is refused. Positions are (notional, quantity, sequence, done_offset,
+    enriched_offset); keys missing from `positions` start at (0, 0, 0, -1, -1).
 
-    Returns (keys, values, updated, errors): the Kafka keys and encoded values of the enriched
-    inquiries in input order; the final position of every key a DONE changed; and (index, reason)
-    for every message that could not be decoded, is invalid or would overflow int64.
+    NEW at an offset above its key's enriched_offset: stamped with the key's working position
+    (position, position_quantity, sequence), enriched_ns, new_offset = its offset, status
+    POSITION_ENRICHED, version + 1; the key's enriched_offset becomes that offset and the
+    enrichment is returned in `records`. NEW at or below enriched_offset (a replay): stamped with
+    `recorded[(key, offset)]` = (notional, quantity, sequence, enriched_ns) if given, else
+    skipped; counted in `replayed`. A NEW with a negative offset is refused.
+    DONE: refused without new_offset; with new_offset above the key's done_offset, adds its
+    signed notional (quantity * price, negative for SELL) and signed quantity, sequence + 1,
+    done_offset = new_offset; at or below, changes nothing and counts in `replayed`.
+    NOT_DONE changes nothing; POSITION_ENRICHED is refused.
+
+    Returns an Enrichment: the enriched outputs (keys, values) in input order, the final
+    position of every key that moved, the new records, the replay count and (index, reason) for
+    every refused message (undecodable, invalid, or overflowing int64).
     """
 
 def decide(
@@ -57,3 +68,22 @@ def frame(
 ) -> bytes:
     """Pack already-encoded Inquiry and Position messages into one encoded InquiryBatch,
     without decoding them: equal to InquiryBatch.SerializeToString() for canonical inputs."""
+
+class InquiryMaker:
+    """Random NEW inquiries for the generator, drawn from splitmix64 chains: the same (seed,
+    inquiry id) always gives the same inquiry (see tradefast/reference/generate.py for the exact
+    draws). Keys are every (book, instrument) pair."""
+
+    def __init__(
+        self,
+        seed: int,
+        books: Sequence[str],
+        instruments: Sequence[str],
+        counterparties: Sequence[str],
+    ) -> None:
+        """seed in [0, 2**64); every list non-empty; books non-empty and without "|",
+        instruments non-empty (CoreError otherwise)."""
+
+    def make(self, first_id: int, created_ns: Sequence[int]) -> tuple[list[bytes], list[bytes]]:
+        """The Kafka keys and encoded values of inquiries first_id, first_id + 1, ..., one per
+        `created_ns` stamp (event_time = created_ns // 10**6, status NEW, version 1)."""

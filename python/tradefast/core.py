@@ -7,16 +7,27 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, cast
 
 from tradefast import config
+from tradefast.core_types import Enrichment, Position, Recorded
 
-Position = tuple[int, int, int, int]
+__all__ = ["MODULES", "Core", "Maker", "Position", "load"]
+
+
+class Maker(Protocol):
+    def make(self, first_id: int, created_ns: Sequence[int]) -> tuple[list[bytes], list[bytes]]: ...
 
 
 class Core(Protocol):
     """What both `tradefast._core` and `tradefast.reference` provide (see `_core.pyi`)."""
 
     def enrich(
-        self, messages: Sequence[bytes], positions: Mapping[str, Position], enriched_ns: int
-    ) -> tuple[list[bytes], list[bytes], dict[str, Position], list[tuple[int, str]]]: ...
+        self,
+        messages: Sequence[bytes],
+        keys: Sequence[bytes | None],
+        offsets: Sequence[int],
+        positions: Mapping[str, Position],
+        recorded: Mapping[tuple[str, int], Recorded],
+        enriched_ns: int,
+    ) -> Enrichment: ...
 
     def decide(
         self,
@@ -26,6 +37,14 @@ class Core(Protocol):
         position_limit: int | None,
         decided_ns: int,
     ) -> tuple[list[bytes], list[bytes], list[tuple[int, str]]]: ...
+
+    def InquiryMaker(
+        self,
+        seed: int,
+        books: Sequence[str],
+        instruments: Sequence[str],
+        counterparties: Sequence[str],
+    ) -> Maker: ...
 
     def frame(
         self, inquiries: Sequence[bytes], positions: Sequence[bytes] = (), snapshot: bool = False

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -111,8 +112,8 @@ def services(settings: Settings, log_dir: Path) -> Iterator[Callable[..., Servic
     started: list[ServiceProcess] = []
     env = service_env(settings)
 
-    def make(name: str, *args: str) -> ServiceProcess:
-        process = ServiceProcess(name, env, log_dir, *args)
+    def make(name: str, *args: str, extra_env: Mapping[str, str] | None = None) -> ServiceProcess:
+        process = ServiceProcess(name, {**env, **(extra_env or {})}, log_dir, *args)
         started.append(process)
         return process
 
@@ -177,19 +178,20 @@ class Verdict:
 
 
 def expected_positions(decided: list[Inquiry]) -> dict[str, tuple[int, int, int, int]]:
-    """Each key's (notional, quantity, sequence, last_done_id) from its DONEs, each id once."""
+    """Each key's (notional, quantity, sequence, done_offset) from its DONEs, each id once; the
+    done_offset is the highest inquiries.new offset of them."""
     unique = {i.inquiry_id: i for i in decided if i.status == Status.DONE}
-    positions: dict[str, tuple[int, int, int, int]] = defaultdict(lambda: (0, 0, 0, 0))
+    positions: dict[str, tuple[int, int, int, int]] = defaultdict(lambda: (0, 0, 0, -1))
     for inquiry_id in sorted(unique):
         inquiry = unique[inquiry_id]
         key = f"{inquiry.book_id}|{inquiry.instrument_id}"
-        notional, quantity, sequence, _ = positions[key]
+        notional, quantity, sequence, done_offset = positions[key]
         delta_notional, delta_quantity = signed(inquiry)
         positions[key] = (
             notional + delta_notional,
             quantity + delta_quantity,
             sequence + 1,
-            inquiry_id,
+            max(done_offset, inquiry.new_offset),
         )
     return dict(positions)
 
@@ -199,9 +201,10 @@ def stored_positions(client: redis.Redis) -> dict[str, tuple[int, int, int, int]
     for name in client.scan_iter(match=PREFIX + "*"):
         text = name.decode()
         book, _, instrument = text[len(PREFIX) + 1 :].partition("}:")
-        values = client.hmget(text, FIELDS)
-        notional, quantity, sequence, last = (int(v or 0) for v in values)
-        stored[f"{book}|{instrument}"] = (notional, quantity, sequence, last)
+        values = client.hmget(text, FIELDS[:4])
+        notional, quantity, sequence, done_offset = (int(v or 0) for v in values)
+        if sequence:
+            stored[f"{book}|{instrument}"] = (notional, quantity, sequence, done_offset)
     return stored
 
 
@@ -222,12 +225,15 @@ def verify(settings: Settings, client: redis.Redis, wait: float = WAIT) -> Verdi
 
     assert generated, "nothing was generated"
     assert not missing, f"{len(missing)} of {len(generated)} inquiries never decided"
-    outcomes: dict[int, set[int]] = defaultdict(set)
+    outcomes: dict[int, set[tuple[int, int, int]]] = defaultdict(set)
     for inquiry in decided:
         assert inquiry.status in FINAL, inquiry
-        outcomes[inquiry.inquiry_id].add(inquiry.status)
-    conflicting = [i for i, statuses in outcomes.items() if len(statuses) > 1]
-    assert not conflicting, f"inquiries decided both ways: {conflicting[:10]}"
+        outcomes[inquiry.inquiry_id].add((inquiry.status, inquiry.position, inquiry.sequence))
+    conflicting = {i: finals for i, finals in outcomes.items() if len(finals) > 1}
+    assert not conflicting, (
+        f"{len(conflicting)} inquiries with two different final states (status, position, "
+        f"sequence): {dict(list(conflicting.items())[:5])}"
+    )
     assert set(outcomes) == generated, "decisions for inquiries never generated"
     stored = stored_positions(client)
     wrong = {
@@ -255,6 +261,26 @@ def ids_increase_per_partition(settings: Settings, topic: str) -> bool:
             return False
         last[partition] = inquiry.inquiry_id
     return True
+
+
+def enriched_twice_differently(settings: Settings) -> dict[int, set[tuple[int, int, int]]]:
+    """Inquiries the enriched topic holds with two different enrichments (position, quantity,
+    sequence): what a replay must never produce."""
+    seen: dict[int, set[tuple[int, int, int]]] = defaultdict(set)
+    for _, inquiry in decoded(settings, settings.topics.enriched):
+        seen[inquiry.inquiry_id].add(
+            (inquiry.position, inquiry.position_quantity, inquiry.sequence)
+        )
+    return {i: enrichments for i, enrichments in seen.items() if len(enrichments) > 1}
+
+
+def metric(port: int, name: str) -> float:
+    """The value of an unlabelled counter or gauge on a service's /metrics endpoint."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"no metric {name} on port {port}")
 
 
 def redis_position(client: redis.Redis, key: str) -> dict[bytes, bytes]:

@@ -137,13 +137,18 @@ KINDS: dict[str, Kind] = {
 HUGE_EVERY = 1000
 
 
-def rejection(stage: str, value: bytes) -> str | None:
-    """Why a service of `stage` ("enrich" or "decide") rejects `value`: the runtime's size
-    limit, then the reference core; None if it is valid."""
-    if len(value) > LIMIT:
+# Kafka keys for the malformed values: right, wrong, absent, not UTF-8, empty.
+KEYS = (b"BOOK1|AAPL", b"BOOK2|MSFT", None, b"\xff\xfe not utf-8", b"")
+
+
+def rejection(stage: str, status: Status.ValueType, value: bytes, key: bytes | None) -> str | None:
+    """Why a service of `stage` ("enrich" or "decide") rejects `value` sent with `key` on the
+    topic of `status`: the runtime's size limit, then the reference core; None if it is valid."""
+    if len(value) + len(key or b"") > LIMIT:
         return f"message larger than {LIMIT} bytes"
     if stage == "enrich":
-        errors = reference.enrich([value], {}, 1)[3]
+        offset = 0 if status == Status.NEW else -1
+        errors = reference.enrich([value], [key], [offset], {}, {}, 1).errors
     else:
         errors = reference.decide([value], 0, 0.1, None, 1)[2]
     return errors[0][1] if errors else None
@@ -151,18 +156,20 @@ def rejection(stage: str, value: bytes) -> str | None:
 
 def malformed(
     stage: str, status: Status.ValueType, count: int, seed: int
-) -> list[tuple[str, bytes, str]]:
-    """`count` (kind, value, expected reason) for a service of `stage` reading `status`."""
+) -> list[tuple[str, bytes, bytes | None, str]]:
+    """`count` (kind, value, Kafka key, expected reason) for a service of `stage` reading
+    `status`."""
     rng = random.Random(seed)
     base = valid(1, status)
     names = list(KINDS)
-    result: list[tuple[str, bytes, str]] = []
+    result: list[tuple[str, bytes, bytes | None, str]] = []
     while len(result) < count:
         name = "huge string" if len(result) % HUGE_EVERY == HUGE_EVERY - 1 else rng.choice(names)
         kind = huge_string if name == "huge string" else KINDS[name]
         base.inquiry_id = rng.randint(1, 2**40)
         value = kind(rng, base)
-        reason = rejection(stage, value)
+        key = rng.choice(KEYS)
+        reason = rejection(stage, status, value, key)
         if reason is not None:
-            result.append((name, value, reason))
+            result.append((name, value, key, reason))
     return result

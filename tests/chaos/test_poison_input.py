@@ -6,7 +6,6 @@ the valid inquiries are all decided and the positions match the log; no service 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from pathlib import Path
 
@@ -30,25 +29,28 @@ pytestmark = pytest.mark.chaos
 BAD_NEW, BAD_DECIDED, BAD_ENRICHED = 10_000, 2_000, 10_000
 # One valid message after every VALID_EVERY bad ones.
 VALID_EVERY = 100
-KEYS = (b"BOOK1|AAPL", b"BOOK2|MSFT", None, b"\xff\xfe not utf-8", b"")
 
 
 def key_of(inquiry: Inquiry) -> bytes:
     return f"{inquiry.book_id}|{inquiry.instrument_id}".encode()
 
 
+def enriched(inquiry_id: int, new_offset: int) -> Inquiry:
+    inquiry = valid(inquiry_id, Status.POSITION_ENRICHED, version=2, book="BOOK9")
+    inquiry.new_offset = new_offset
+    return inquiry
+
+
 def publish_mixed(
     settings: Settings,
     topic: str,
-    bad: list[tuple[str, bytes, str]],
+    bad: list[tuple[str, bytes, bytes | None, str]],
     good: list[Inquiry],
-    seed: int,
 ) -> None:
-    rng = random.Random(seed)
     producer = Producer(producer_config(settings, {"linger.ms": 5}))
     good_left = list(good)
-    for index, (_, value, _) in enumerate(bad):
-        producer.produce(topic, value, rng.choice(KEYS))
+    for index, (_, value, key, _) in enumerate(bad):
+        producer.produce(topic, value, key)
         if index % VALID_EVERY == VALID_EVERY - 1 and good_left:
             inquiry = good_left.pop(0)
             producer.produce(topic, inquiry.SerializeToString(), key_of(inquiry))
@@ -95,17 +97,16 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
     good: dict[str, list[Inquiry]] = {
         topics.new: [valid(i, Status.NEW) for i in new_ids],
         topics.decided: [],
-        # Another book: the per-key fence needs increasing ids per key, as generators give.
-        topics.enriched: [
-            valid(i, Status.POSITION_ENRICHED, version=2, book="BOOK9") for i in enriched_ids
-        ],
+        # Another book; each with the offset of its (imagined) NEW, as the position service
+        # stamps it, so that their DONEs are counted.
+        topics.enriched: [enriched(i, new_offset) for new_offset, i in enumerate(enriched_ids)],
     }
     total_bad = sum(len(values) for values in bad.values())
     with services(settings, tmp_path) as make:
         running = [make("position").start(), make("trader").start(), make("gateway").start()]
         wait_until(lambda: health_ok(settings), "gateway ready")
-        for seed, topic in enumerate(bad):
-            publish_mixed(settings, topic, bad[topic], good[topic], seed)
+        for topic in bad:
+            publish_mixed(settings, topic, bad[topic], good[topic])
         wait_until(
             lambda: sum(1 for _ in read_topic(settings, topics.dead_letter)) >= total_bad,
             f"{total_bad} dead letters",
@@ -121,7 +122,7 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
         snapshot = asyncio.run(snapshot_positions(settings.gateway_url))
 
     expected = {
-        topic: {value[: dead_letter.MAX_KEPT]: reason for _, value, reason in values}
+        topic: {value[: dead_letter.MAX_KEPT]: reason for _, value, _, reason in values}
         for topic, values in bad.items()
     }
     sources: Counter[str] = Counter()
@@ -142,7 +143,7 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
     differences = audit.differences(log, rows)
     assert differences == [], [d.describe() for d in differences]
     assert snapshot == {key: position[:3] for key, position in log.items()}
-    kinds = Counter(kind for values in bad.values() for kind, _, _ in values)
+    kinds = Counter(kind for values in bad.values() for kind, _, _, _ in values)
     print(
         f"[poison] {total_bad} malformed values ({dict(kinds)}) on new/decided/enriched: all "
         f"dead-lettered with the expected reason ({len(reasons)} distinct reasons); "

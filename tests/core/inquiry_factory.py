@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 from tradefast import core
 from tradefast.core import Core, Position
+from tradefast.core_types import Enrichment, Recorded
 from tradefast.proto.tradefast_pb2 import BUY, DONE, NEW, NOT_DONE, POSITION_ENRICHED, Inquiry
 
 CORE_NAMES = ("rust", "reference")
@@ -52,6 +53,40 @@ def decoded(data: bytes) -> Inquiry:
     return message
 
 
+def natural_key(data: bytes) -> bytes | None:
+    """The Kafka key a producer gives `data`: its book|instrument, None if it does not parse."""
+    try:
+        message = decoded(data)
+    except Exception:
+        return None
+    return f"{message.book_id}|{message.instrument_id}".encode()
+
+
+def new_offsets(batch: list[bytes], first: int = 100) -> list[int]:
+    """Offsets as the position service passes them: a NEW at `first` + its index, any other
+    message -1 (read from inquiries.decided)."""
+    offsets = []
+    for index, data in enumerate(batch):
+        key = natural_key(data)
+        offsets.append(first + index if key is not None and decoded(data).status == NEW else -1)
+    return offsets
+
+
+def enrich_batch(
+    core: Core,
+    batch: list[bytes],
+    positions: dict[str, Position] | None = None,
+    enriched_ns: int = 0,
+    recorded: dict[tuple[str, int], Recorded] | None = None,
+) -> Enrichment:
+    """`core.enrich` called as the position service calls it on fresh input: natural Kafka keys,
+    NEW offsets from `new_offsets`."""
+    keys = [natural_key(data) for data in batch]
+    return core.enrich(
+        batch, keys, new_offsets(batch), positions or {}, recorded or {}, enriched_ns
+    )
+
+
 int64s = st.integers(INT64_MIN, INT64_MAX)
 
 
@@ -74,6 +109,8 @@ def inquiries(draw: st.DrawFn, statuses: tuple[int, ...] = (NEW, DONE, NOT_DONE)
         created_ns=draw(int64s),
         reject_reason=draw(st.sampled_from(("", "declined"))),
     )
+    if draw(st.integers(0, 9)):
+        message.new_offset = draw(st.integers(0, 60) | st.integers(-3, -1) | int64s)
     flaw = draw(st.integers(0, 19))
     if flaw == 0:
         message.inquiry_id = draw(st.integers(INT64_MIN, 0) | st.integers(-1, 0))
@@ -152,12 +189,16 @@ def raw_messages(draw: st.DrawFn, statuses: tuple[int, ...] = (NEW, DONE, NOT_DO
 
 
 keys = st.sampled_from([f"{book}|{instrument}" for book in BOOKS for instrument in INSTRUMENTS])
+offsets = st.integers(-1, 60)
 position_values: st.SearchStrategy[Position] = st.tuples(
     st.integers(-(10**12), 10**12) | int64s,
     st.integers(-(10**6), 10**6) | int64s,
     st.integers(0, 100) | int64s,
-    st.integers(0, 60) | int64s,
+    offsets | int64s,
+    offsets | int64s,
 )
+recorded_values: st.SearchStrategy[Recorded] = st.tuples(int64s, int64s, int64s, int64s)
+recorded = st.dictionaries(st.tuples(keys, offsets), recorded_values, max_size=6)
 positions = st.dictionaries(keys, position_values, max_size=4)
 
 
@@ -171,4 +212,7 @@ __all__ = [
     "REFERENCE",
     "RUST",
     "Core",
+    "enrich_batch",
+    "natural_key",
+    "new_offsets",
 ]

@@ -18,7 +18,7 @@ INSTRUMENTS = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
 cores = pytest.mark.parametrize("core", CORES, ids=CORE_NAMES)
 
 
-def generated(inquiry_id: int, status: int) -> bytes:
+def generated(inquiry_id: int, status: int, **fields: Any) -> bytes:
     return encoded(
         inquiry_id,
         status,
@@ -30,28 +30,40 @@ def generated(inquiry_id: int, status: int) -> bytes:
         counterparty=f"cpt{1 + inquiry_id % 3}",
         event_time=1_700_000_000_000 + inquiry_id,
         created_ns=1_700_000_000_000_000_000 + inquiry_id,
+        **fields,
     )
 
 
-def position_service_batch() -> list[bytes]:
-    """Alternating NEW and decided inquiries, one in ten decided DONE."""
+def key_of(inquiry_id: int) -> bytes:
+    return f"{BOOKS[inquiry_id % 3]}|{INSTRUMENTS[inquiry_id % 5]}".encode()
+
+
+def position_service_batch() -> tuple[list[bytes], list[bytes | None], list[int]]:
+    """Alternating NEW and decided inquiries, one in ten decided DONE, with their Kafka keys and
+    inquiries.new offsets (the NEW of inquiry i at offset i)."""
     batch: list[bytes] = []
+    keys: list[bytes | None] = []
+    offsets: list[int] = []
     for inquiry_id in range(1, BATCH // 2 + 1):
-        batch.append(generated(inquiry_id, NEW))
-        batch.append(generated(inquiry_id, DONE if inquiry_id % 10 == 0 else NOT_DONE))
-    return batch
+        status = DONE if inquiry_id % 10 == 0 else NOT_DONE
+        batch += (generated(inquiry_id, NEW), generated(inquiry_id, status, new_offset=inquiry_id))
+        keys += (key_of(inquiry_id), key_of(inquiry_id))
+        offsets += (inquiry_id, -1)
+    return batch, keys, offsets
 
 
 def enriched_batch() -> list[bytes]:
-    return REFERENCE.enrich([generated(i, NEW) for i in range(1, BATCH + 1)], {}, 1)[1]
+    ids = range(1, BATCH + 1)
+    batch = [generated(i, NEW) for i in ids]
+    return REFERENCE.enrich(batch, [key_of(i) for i in ids], list(ids), {}, {}, 1).values
 
 
 @pytest.mark.benchmark(group="enrich")
 @cores
 def test_enrich(benchmark: Any, core: Core) -> None:
-    batch = position_service_batch()
-    keys, _, _, errors = benchmark(core.enrich, batch, {}, 1_700_000_000_000_000_000)
-    assert len(keys) == BATCH // 2 and errors == []
+    batch, keys, offsets = position_service_batch()
+    result = benchmark(core.enrich, batch, keys, offsets, {}, {}, 1_700_000_000_000_000_000)
+    assert len(result.keys) == BATCH // 2 and result.errors == []
 
 
 @pytest.mark.benchmark(group="decide")

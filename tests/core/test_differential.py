@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inquiry_factory import POSITION_ENRICHED, REFERENCE, RUST, positions, raw_messages
+from inquiry_factory import (
+    POSITION_ENRICHED,
+    REFERENCE,
+    RUST,
+    keys,
+    natural_key,
+    offsets,
+    positions,
+    raw_messages,
+    recorded,
+)
 from tradefast.core import Position
+from tradefast.core_types import Recorded
 
 batches = st.lists(raw_messages(), max_size=20)
 enriched_batches = st.lists(raw_messages((POSITION_ENRICHED,)), max_size=20)
@@ -15,14 +26,26 @@ stamps = st.integers(-(2**63), 2**63 - 1)
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@settings(relaxed, max_examples=300)
-@given(batches, positions, stamps)
+@st.composite
+def kafka_keys(draw: st.DrawFn, messages: list[bytes]) -> list[bytes | None]:
+    """Mostly each message's own key; sometimes none or another key."""
+    other = st.none() | keys.map(str.encode)
+    return [draw(st.just(natural_key(m)) if draw(st.integers(0, 7)) else other) for m in messages]
+
+
+@settings(relaxed, max_examples=400)
+@given(batches, positions, recorded, stamps, st.data())
 def test_enrich_matches_reference(
-    messages: list[bytes], known: dict[str, Position], enriched_ns: int
+    messages: list[bytes],
+    known: dict[str, Position],
+    earlier: dict[tuple[str, int], Recorded],
+    enriched_ns: int,
+    data: st.DataObject,
 ) -> None:
-    assert RUST.enrich(messages, known, enriched_ns) == REFERENCE.enrich(
-        messages, known, enriched_ns
-    )
+    kafka = data.draw(kafka_keys(messages))
+    at = data.draw(st.lists(offsets, min_size=len(messages), max_size=len(messages)))
+    rust = RUST.enrich(messages, kafka, at, known, earlier, enriched_ns)
+    assert rust == REFERENCE.enrich(messages, kafka, at, known, earlier, enriched_ns)
 
 
 @settings(relaxed, max_examples=300)
@@ -50,7 +73,9 @@ def test_decide_matches_reference(
 def test_enrich_then_decide_matches_reference(
     messages: list[bytes], known: dict[str, Position], seed: int, done_fraction: float
 ) -> None:
-    _, enriched, _, _ = REFERENCE.enrich(messages, known, 1)
+    kafka = [natural_key(m) for m in messages]
+    at = list(range(len(messages)))
+    enriched = REFERENCE.enrich(messages, kafka, at, known, {}, 1).values
     rust = RUST.decide(enriched, seed, done_fraction, 10**7, 2)
     assert rust == REFERENCE.decide(enriched, seed, done_fraction, 10**7, 2)
 
@@ -67,3 +92,27 @@ def test_frame_matches_reference(
     assert RUST.frame(inquiries, positions, snapshot) == REFERENCE.frame(
         inquiries, positions, snapshot
     )
+
+
+@relaxed
+@given(
+    st.integers(0, 2**64 - 1),
+    st.integers(1, 2**62),
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=30),
+    st.lists(
+        st.text(min_size=1, max_size=5).filter(lambda b: "|" not in b), min_size=1, max_size=3
+    ),
+    st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=3),
+    st.lists(st.text(max_size=5), min_size=1, max_size=3),
+)
+def test_inquiry_maker_matches_reference(
+    seed: int,
+    first_id: int,
+    created_ns: list[int],
+    books: list[str],
+    instruments: list[str],
+    counterparties: list[str],
+) -> None:
+    rust = RUST.InquiryMaker(seed, books, instruments, counterparties)
+    reference = REFERENCE.InquiryMaker(seed, books, instruments, counterparties)
+    assert rust.make(first_id, created_ns) == reference.make(first_id, created_ns)

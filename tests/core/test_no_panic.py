@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inquiry_factory import REFERENCE, RUST, encoded
+from inquiry_factory import REFERENCE, RUST, encoded, enrich_batch
 
 HOSTILE = [
     b"\x12\xff\xff\xff\xff\x0f",  # a 4 GiB string
@@ -22,7 +22,9 @@ HOSTILE = [
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=300)
 @given(st.lists(st.binary(max_size=64), max_size=30))
 def test_random_bytes_are_errors_or_results(messages: list[bytes]) -> None:
-    keys, values, _, errors = RUST.enrich(messages, {}, 0)
+    keys, values, _, _, _, errors = RUST.enrich(
+        messages, [None] * len(messages), [0] * len(messages), {}, {}, 0
+    )
     assert len(keys) == len(values) <= len(messages) - len(errors)
     assert all(0 <= index < len(messages) for index, _ in errors)
     keys, values, errors = RUST.decide(messages, 0, 0.5, 0, 0)
@@ -30,12 +32,12 @@ def test_random_bytes_are_errors_or_results(messages: list[bytes]) -> None:
 
 
 def test_hostile_messages_are_malformed() -> None:
-    _, _, _, errors = RUST.enrich([*HOSTILE, encoded(1)], {}, 0)
+    errors = enrich_batch(RUST, [*HOSTILE, encoded(1)]).errors
     assert errors == [(index, "malformed protobuf") for index in range(6)] + [
         (6, "inquiry_id must be positive"),
         (7, "malformed protobuf"),
     ]
-    assert REFERENCE.enrich(HOSTILE, {}, 0)[3] == errors
+    assert enrich_batch(REFERENCE, [*HOSTILE, encoded(1)]).errors == errors
 
 
 def test_frame_of_large_messages() -> None:

@@ -16,9 +16,11 @@ from inquiry_factory import (
     POSITION_ENRICHED,
     decoded,
     encoded,
+    enrich_batch,
 )
 from tradefast import _core, reference
 from tradefast.core import Core
+from tradefast.core_types import Record
 from tradefast.proto.tradefast_pb2 import SELL, InquiryBatch, Position
 
 cores = pytest.mark.parametrize("core", CORES, ids=CORE_NAMES)
@@ -27,54 +29,108 @@ KEY = "BOOK1|AAPL"
 
 @cores
 def test_worked_example(core: Core) -> None:
+    stamp = 1_700_000_000_000_000_000
     batch = [
-        encoded(1, DONE, quantity=100, price=250),  # +25,000
-        encoded(2, NEW, version=1),
-        encoded(3, DONE, side=SELL, quantity=40, price=250),  # -10,000
-        encoded(1, DONE, quantity=100, price=250),  # replay: already counted
-        encoded(5, NOT_DONE, quantity=999, price=999),  # no effect
-        encoded(4, NEW, version=7, book_id="BOOK2"),  # another key
-        encoded(6, NEW, version=1),
+        encoded(1, DONE, quantity=100, price=250, new_offset=10),  # +25,000
+        encoded(2, NEW, version=1),  # offset 101
+        encoded(3, DONE, side=SELL, quantity=40, price=250, new_offset=12),  # -10,000
+        encoded(1, DONE, quantity=100, price=250, new_offset=10),  # replay: already counted
+        encoded(5, NOT_DONE, quantity=999, price=999, new_offset=13),  # no effect
+        encoded(4, NEW, version=7, book_id="BOOK2"),  # another key, offset 105
+        encoded(6, NEW, version=1),  # offset 106
     ]
-    keys, values, updated, errors = core.enrich(batch, {}, 1_700_000_000_000_000_000)
+    result = enrich_batch(core, batch, enriched_ns=stamp)
 
-    assert errors == []
-    assert updated == {KEY: (15_000, 60, 2, 3)}
-    assert keys == [KEY.encode(), b"BOOK2|AAPL", KEY.encode()]
-    first, other, last = (decoded(value) for value in values)
+    assert result.errors == []
+    assert result.replayed == 1
+    assert result.updated == {KEY: (15_000, 60, 2, 12, 106), "BOOK2|AAPL": (0, 0, 0, -1, 105)}
+    assert result.keys == [KEY.encode(), b"BOOK2|AAPL", KEY.encode()]
+    assert result.records == [
+        Record(KEY, 101, 25_000, 100, 1, stamp),
+        Record("BOOK2|AAPL", 105, 0, 0, 0, stamp),
+        Record(KEY, 106, 15_000, 60, 2, stamp),
+    ]
+    first, other, last = (decoded(value) for value in result.values)
     assert (first.inquiry_id, first.position, first.position_quantity, first.sequence) == (
         2,
         25_000,
         100,
         1,
     )
-    assert (first.status, first.version, first.enriched_ns) == (
+    assert (first.status, first.version, first.enriched_ns, first.new_offset) == (
         POSITION_ENRICHED,
         2,
-        1_700_000_000_000_000_000,
+        stamp,
+        101,
     )
-    assert (other.position, other.sequence, other.version) == (0, 0, 8)
+    assert (other.position, other.sequence, other.version, other.new_offset) == (0, 0, 8, 105)
     assert (last.position, last.position_quantity, last.sequence) == (15_000, 60, 2)
 
 
 @cores
-def test_known_positions_and_the_replay_fence(core: Core) -> None:
-    known = {KEY: (1_000, 10, 4, 50)}
-    batch = [encoded(50, DONE), encoded(49, DONE), encoded(51, DONE, quantity=2, price=3)]
-    _, _, updated, errors = core.enrich(batch, known, 0)
-    assert errors == []
-    assert updated == {KEY: (1_006, 12, 5, 51)}
-    assert known == {KEY: (1_000, 10, 4, 50)}, "the caller's mapping is not modified"
+def test_known_positions_and_the_done_fence(core: Core) -> None:
+    known = {KEY: (1_000, 10, 4, 50, 60)}
+    batch = [
+        encoded(50, DONE, new_offset=50),
+        encoded(49, DONE, new_offset=49),
+        encoded(7, DONE, quantity=2, price=3, new_offset=51),  # ids do not matter, offsets do
+    ]
+    result = enrich_batch(core, batch, known)
+    assert result.errors == []
+    assert result.replayed == 2
+    assert result.updated == {KEY: (1_006, 12, 5, 51, 60)}
+    assert known == {KEY: (1_000, 10, 4, 50, 60)}, "the caller's mapping is not modified"
+
+
+@cores
+def test_a_replayed_new_gets_its_first_enrichment(core: Core) -> None:
+    known = {KEY: (500, 5, 1, 3, 20)}
+    batch = [encoded(7, NEW), encoded(8, NEW), encoded(9, NEW)]
+    recorded = {(KEY, 19): (100, 1, 0, 555)}
+    result = core.enrich(batch, [KEY.encode()] * 3, [19, 20, 21], known, recorded, 999)
+    assert result.replayed == 2, "19 (recorded) and 20 (acknowledged, skipped)"
+    replayed, fresh = (decoded(value) for value in result.values)
+    assert (replayed.inquiry_id, replayed.position, replayed.position_quantity) == (7, 100, 1)
+    assert (replayed.sequence, replayed.enriched_ns, replayed.new_offset) == (0, 555, 19)
+    assert (fresh.inquiry_id, fresh.position, fresh.enriched_ns, fresh.new_offset) == (
+        9,
+        500,
+        999,
+        21,
+    )
+    assert result.updated == {KEY: (500, 5, 1, 3, 21)}
+    assert result.records == [Record(KEY, 21, 500, 5, 1, 999)]
+
+
+@cores
+def test_refusals_of_the_position_service(core: Core) -> None:
+    batch = [
+        encoded(1, NEW),
+        encoded(2, NEW),
+        encoded(3, DONE),
+        encoded(4, DONE, new_offset=-2),
+        encoded(5, NEW),
+    ]
+    kafka_keys = [b"BOOK2|AAPL", KEY.encode(), KEY.encode(), KEY.encode(), None]
+    result = core.enrich(batch, kafka_keys, [0, -1, -1, -1, 4], {}, {}, 0)
+    assert result.errors == [
+        (0, "Kafka key is not the inquiry's book|instrument"),
+        (1, "NEW not read from inquiries.new"),
+        (2, "DONE without new_offset (not enriched by the position service)"),
+        (3, "new_offset must not be negative"),
+        (4, "Kafka key is not the inquiry's book|instrument"),
+    ]
+    assert (result.values, result.updated, result.replayed) == ([], {}, 0)
 
 
 @cores
 def test_overflowing_done_is_an_error_and_changes_nothing(core: Core) -> None:
-    known = {KEY: (INT64_MAX - 10, 0, 0, 0)}
-    batch = [encoded(1, DONE, quantity=1, price=11), encoded(2, NEW)]
-    _, values, updated, errors = core.enrich(batch, known, 0)
-    assert errors == [(0, "position overflows int64")]
-    assert updated == {}
-    assert decoded(values[0]).position == INT64_MAX - 10
+    known = {KEY: (INT64_MAX - 10, 0, 0, -1, -1)}
+    batch = [encoded(1, DONE, quantity=1, price=11, new_offset=0), encoded(2, NEW)]
+    result = enrich_batch(core, batch, known)
+    assert result.errors == [(0, "position overflows int64")]
+    assert result.updated == {KEY: (INT64_MAX - 10, 0, 0, -1, 101)}
+    assert decoded(result.values[0]).position == INT64_MAX - 10
 
 
 @cores
@@ -94,9 +150,9 @@ def test_invalid_messages_are_reported_by_index(core: Core) -> None:
         encoded(1, POSITION_ENRICHED),
         encoded(8),
     ]
-    keys, _, _, errors = core.enrich(batch, {}, 0)
-    assert keys == [KEY.encode()]
-    assert errors == [
+    result = enrich_batch(core, batch)
+    assert result.keys == [KEY.encode()]
+    assert result.errors == [
         (0, "malformed protobuf"),
         (1, "inquiry_id must be positive"),
         (2, "empty book_id"),
@@ -196,14 +252,19 @@ def test_frame_parses_back(core: Core) -> None:
 @pytest.mark.parametrize(
     ("call", "error"),
     [
-        (lambda c: c.enrich(1, {}, 0), TypeError),
-        (lambda c: c.enrich(["x"], {}, 0), TypeError),
-        (lambda c: c.enrich([], [], 0), TypeError),
-        (lambda c: c.enrich([], {1: (0, 0, 0, 0)}, 0), TypeError),
-        (lambda c: c.enrich([], {"a|b": (0, 0, 0)}, 0), TypeError),
-        (lambda c: c.enrich([], {"a|b": (0, 0, 0, 2**63)}, 0), ValueError),
-        (lambda c: c.enrich([], {}, 1.5), TypeError),
-        (lambda c: c.enrich([], {}, -(2**63) - 1), ValueError),
+        (lambda c: c.enrich(1, [], [], {}, {}, 0), TypeError),
+        (lambda c: c.enrich(["x"], [None], [0], {}, {}, 0), TypeError),
+        (lambda c: c.enrich([b""], ["k"], [0], {}, {}, 0), TypeError),
+        (lambda c: c.enrich([b""], [None], ["0"], {}, {}, 0), TypeError),
+        (lambda c: c.enrich([b""], [None], [], {}, {}, 0), ValueError),
+        (lambda c: c.enrich([b""], [], [0], {}, {}, 0), ValueError),
+        (lambda c: c.enrich([], [], [], [], {}, 0), TypeError),
+        (lambda c: c.enrich([], [], [], {1: (0, 0, 0, 0, 0)}, {}, 0), TypeError),
+        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0)}, {}, 0), TypeError),
+        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0, 2**63)}, {}, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {}, {("a|b", 0): (0, 0, 0)}, 0), (TypeError, ValueError)),
+        (lambda c: c.enrich([], [], [], {}, {}, 1.5), TypeError),
+        (lambda c: c.enrich([], [], [], {}, {}, -(2**63) - 1), ValueError),
         (lambda c: c.decide([], -1, 0.5, None, 0), ValueError),
         (lambda c: c.decide([], 2**64, 0.5, None, 0), ValueError),
         (lambda c: c.decide([], 0, 1.01, None, 0), ValueError),
@@ -218,7 +279,9 @@ def test_frame_parses_back(core: Core) -> None:
         (lambda c: c.frame(None), TypeError),
     ],
 )
-def test_bad_arguments_raise(core: Core, call: object, error: type[Exception]) -> None:
+def test_bad_arguments_raise(
+    core: Core, call: object, error: type[Exception] | tuple[type[Exception], ...]
+) -> None:
     assert callable(call)
     with pytest.raises(error):
         call(core)

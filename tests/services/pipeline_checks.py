@@ -35,8 +35,8 @@ def wait_for_positions(client: redis.Redis, dones: dict[str, list[Inquiry]]) -> 
     trader by one hop)."""
     deadline = time.monotonic() + WAIT
     for key, inquiries in dones.items():
-        last = str(inquiries[-1].inquiry_id).encode()
-        while client.hget(redis_key(key), "last_done_id") != last:
+        last = str(max(i.new_offset for i in inquiries)).encode()
+        while client.hget(redis_key(key), "done_offset") != last:
             assert time.monotonic() < deadline, f"{key}: last DONE {last!r} never applied"
             time.sleep(0.05)
 
@@ -49,13 +49,13 @@ def assert_positions_are_sums_of_dones(
     for key, inquiries in dones.items():
         notional = sum(signed(i)[0] for i in inquiries)
         quantity = sum(signed(i)[1] for i in inquiries)
-        stored = client.hgetall(redis_key(key))
-        assert stored == {
-            b"notional": str(notional).encode(),
-            b"quantity": str(quantity).encode(),
-            b"sequence": str(len(inquiries)).encode(),
-            b"last_done_id": str(inquiries[-1].inquiry_id).encode(),
-        }, key
+        stored = client.hmget(redis_key(key), ["notional", "quantity", "sequence", "done_offset"])
+        assert stored == [
+            str(notional).encode(),
+            str(quantity).encode(),
+            str(len(inquiries)).encode(),
+            str(max(i.new_offset for i in inquiries)).encode(),
+        ], key
 
 
 def assert_enriched_positions_are_prefix_sums(

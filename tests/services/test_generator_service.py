@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import defaultdict
 
+import pytest
 from service_io import decoded, reader
 from tradefast.config import Settings
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
@@ -23,13 +24,17 @@ def test_pacer_sends_what_is_due_since_the_start() -> None:
     assert Pacer(rate=0.5).due_at(3) == 6.0
 
 
-def test_factory_is_seeded_and_stays_in_its_universe() -> None:
+@pytest.mark.parametrize("core_name", ["rust", "reference"])
+def test_factory_is_seeded_and_stays_in_its_universe(core_name: str) -> None:
     universe = Universe(("B1", "B2"), ("X",), ("c",))
-    factory_a, factory_b = InquiryFactory(universe, 7, 100), InquiryFactory(universe, 7, 100)
-    made_a = [factory_a.make(n) for n in range(50)]
-    assert made_a == [factory_b.make(n) for n in range(50)]
-    other_seed = InquiryFactory(universe, 8, 100)
-    assert made_a != [other_seed.make(n) for n in range(50)]
+    factory_a = InquiryFactory(universe, 7, 100, core_name)
+    factory_b = InquiryFactory(universe, 7, 100, core_name)
+    made_a = list(zip(*factory_a.make_batch(list(range(20))), strict=True))
+    made_a += zip(*factory_a.make_batch(list(range(20, 50))), strict=True)
+    assert made_a == list(zip(*factory_b.make_batch(list(range(50))), strict=True))
+    assert factory_a.next_id == 150
+    other_seed = InquiryFactory(universe, 8, 100, core_name)
+    assert made_a != list(zip(*other_seed.make_batch(list(range(50))), strict=True))
     for n, (key, value) in enumerate(made_a):
         inquiry = Inquiry.FromString(value)
         assert inquiry.inquiry_id == 100 + n

@@ -44,24 +44,28 @@ def test_enriches_from_applied_dones_and_fences_replays(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     key = "position:{BOOK1}:AAPL"
-    done_1 = inquiry(101, Status.DONE, quantity=100, price=200, version=3)
-    done_2 = inquiry(102, Status.DONE, quantity=300, price=50, side=Side.SELL, version=3)
     with running(position_service(settings)), reader(settings, settings.topics.enriched) as out:
         publish_inquiries(settings, settings.topics.new, [inquiry(101)])
         first = decoded(out.read(1))[0]
+        # The decisions carry their NEW's offset, as the trader copies it from the enriched one.
+        done_1 = inquiry(101, Status.DONE, quantity=100, price=200, version=3)
+        done_1.new_offset = first.new_offset
         publish_inquiries(settings, settings.topics.decided, [done_1])
-        wait_for_field(redis_client, key, "last_done_id", 101)
+        wait_for_field(redis_client, key, "done_offset", first.new_offset)
         publish_inquiries(settings, settings.topics.new, [inquiry(102)])
         second = decoded(out.read(2))[1]
+        done_2 = inquiry(102, Status.DONE, quantity=300, price=50, side=Side.SELL, version=3)
+        done_2.new_offset = second.new_offset
         # done_1 again (a replay) must change nothing; done_2 applies.
         publish_inquiries(settings, settings.topics.decided, [done_1, done_2])
-        wait_for_field(redis_client, key, "last_done_id", 102)
+        wait_for_field(redis_client, key, "done_offset", second.new_offset)
         publish_inquiries(settings, settings.topics.new, [inquiry(103)])
         third = decoded(out.read(3))[2]
 
     assert (first.inquiry_id, first.position, first.sequence) == (101, 0, 0)
     assert first.status == Status.POSITION_ENRICHED and first.version == 2
     assert first.enriched_ns > 0
+    assert (first.new_offset, second.new_offset, third.new_offset) == (0, 1, 2)
     assert (second.inquiry_id, second.position, second.position_quantity, second.sequence) == (
         102,
         20_000,
@@ -73,7 +77,8 @@ def test_enriches_from_applied_dones_and_fences_replays(
         b"notional": b"5000",
         b"quantity": b"-200",
         b"sequence": b"2",
-        b"last_done_id": b"102",
+        b"done_offset": b"1",
+        b"enriched_offset": b"2",
     }
     assert [m.key() for m in out.messages] == [b"BOOK1|AAPL"] * 3
 

@@ -8,7 +8,8 @@ from typing import TypeVar
 
 import redis
 from tradefast.config import Settings
-from tradefast.positions.store import PositionRow, PositionStore, position_key, redis_key
+from tradefast.core_types import NO_POSITION, Position, Record
+from tradefast.positions.store import PositionRow, PositionStore, Write, position_key, redis_key
 
 T = TypeVar("T")
 
@@ -31,46 +32,71 @@ def test_key_layout_shards_by_book() -> None:
     assert position_key("something:else") is None
 
 
-def test_absent_keys_read_as_zero_and_updates_apply(
+def write(position: Position, expected: Position = NO_POSITION, **fields: object) -> Write:
+    records = fields.get("records", ())
+    keep_from = fields.get("keep_from", -1)
+    assert isinstance(records, tuple) and isinstance(keep_from, int)
+    return Write(expected=expected, position=position, records=records, keep_from=keep_from)
+
+
+def test_absent_keys_read_as_zero_and_writes_apply(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     async def use(store: PositionStore) -> tuple[object, bool, object]:
         before = await store.read_positions(["BOOK1|AAPL", "BOOK2|MSFT"])
-        applied = await store.apply_updates({"BOOK1|AAPL": (-1500, -30, 2, 17)}, {"BOOK1|AAPL": 0})
+        applied = await store.apply({"BOOK1|AAPL": write((-1500, -30, 2, 17, 20))})
         after = await store.read_positions(["BOOK1|AAPL", "BOOK2|MSFT"])
         return before, applied, after
 
     before, applied, after = with_store(settings, use)
-    assert before == {"BOOK1|AAPL": (0, 0, 0, 0), "BOOK2|MSFT": (0, 0, 0, 0)}
+    assert before == {"BOOK1|AAPL": NO_POSITION, "BOOK2|MSFT": NO_POSITION}
     assert applied
-    assert after == {"BOOK1|AAPL": (-1500, -30, 2, 17), "BOOK2|MSFT": (0, 0, 0, 0)}
+    assert after == {"BOOK1|AAPL": (-1500, -30, 2, 17, 20), "BOOK2|MSFT": NO_POSITION}
     assert redis_client.hget("position:{BOOK1}:AAPL", "notional") == b"-1500"
 
 
 def test_fence_refuses_the_whole_write_when_any_key_moved(settings: Settings) -> None:
-    async def use(store: PositionStore) -> tuple[bool, dict[str, tuple[int, int, int, int]]]:
-        await store.apply_updates({"B|X": (10, 1, 1, 5)}, {"B|X": 0})
-        stale = await store.apply_updates(
-            {"B|X": (20, 2, 2, 6), "B|Y": (7, 7, 1, 6)}, {"B|X": 0, "B|Y": 0}
-        )
+    async def use(store: PositionStore) -> tuple[bool, dict[str, Position]]:
+        await store.apply({"B|X": write((10, 1, 1, 5, 5))})
+        stale = await store.apply({"B|X": write((20, 2, 2, 6, 6)), "B|Y": write((7, 7, 1, 6, 6))})
         return stale, await store.read_positions(["B|X", "B|Y"])
 
     stale, positions = with_store(settings, use)
     assert not stale
-    assert positions == {"B|X": (10, 1, 1, 5), "B|Y": (0, 0, 0, 0)}
+    assert positions == {"B|X": (10, 1, 1, 5, 5), "B|Y": NO_POSITION}
+
+
+def test_records_are_written_read_back_and_dropped_once_acknowledged(settings: Settings) -> None:
+    key = "B|X"
+    records = tuple(Record(key, offset, 10 * offset, offset, 1, 99) for offset in range(3_000))
+
+    async def use(store: PositionStore) -> tuple[object, object, object]:
+        assert await store.apply({key: write((0, 0, 0, -1, 2_999), records=records)})
+        written = await store.read_records({key: (1, 2)})
+        moved = (0, 0, 0, -1, 2_999)
+        later = (Record(key, 3_000, 5, 5, 5, 5),)
+        assert await store.apply(
+            {key: write((0, 0, 0, -1, 3_000), moved, records=later, keep_from=2_990)}
+        )
+        kept = await store.read_records({key: (0, 10_000)})
+        return written, sorted(kept), await store.read_positions([key])
+
+    written, kept, positions = with_store(settings, use)
+    assert written == {(key, 1): (10, 1, 1, 99), (key, 2): (20, 2, 1, 99)}
+    assert kept == [(key, offset) for offset in range(2_990, 3_001)]
+    assert positions == {key: (0, 0, 0, -1, 3_000)}
 
 
 def test_all_positions_lists_every_key_in_order(settings: Settings) -> None:
     big = 2**62  # beyond float precision: stored and read back exactly
 
     async def use(store: PositionStore) -> list[PositionRow]:
-        await store.apply_updates(
-            {"BOOK2|AAPL": (big, 1, 1, 9), "BOOK1|TSLA": (-5, -1, 1, 3)},
-            {"BOOK2|AAPL": 0, "BOOK1|TSLA": 0},
+        await store.apply(
+            {"BOOK2|AAPL": write((big, 1, 1, 9, 9)), "BOOK1|TSLA": write((-5, -1, 1, 3, 4))}
         )
         return await store.all_positions()
 
     assert with_store(settings, use) == [
-        PositionRow("BOOK1", "TSLA", -5, -1, 1, 3),
-        PositionRow("BOOK2", "AAPL", big, 1, 1, 9),
+        PositionRow("BOOK1", "TSLA", -5, -1, 1, 3, 4),
+        PositionRow("BOOK2", "AAPL", big, 1, 1, 9, 9),
     ]

@@ -25,7 +25,7 @@ def test_prints_positions_as_json_and_as_a_table(
 ) -> None:
     redis_client.hset(
         "position:{BOOK1}:AAPL",
-        mapping={"notional": "-123456", "quantity": "-700", "sequence": "3", "last_done_id": "9"},
+        mapping={"notional": "-123456", "quantity": "-700", "sequence": "3", "done_offset": "9"},
     )
 
     as_json = positions(settings_env, "--json")

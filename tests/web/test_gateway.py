@@ -32,7 +32,7 @@ def test_snapshot_then_live_frames(
 ) -> None:
     redis_client.hset(
         "position:{BOOK2}:MSFT",
-        mapping={"notional": -123456, "quantity": -700, "sequence": 3, "last_done_id": 9},
+        mapping={"notional": -123456, "quantity": -700, "sequence": 3, "done_offset": 9},
     )
     with running_gateway(settings, settings_env, tmp_path) as gateway:
 

@@ -179,7 +179,7 @@ async def _settled_positions(
     try:
         while True:
             read = await store.read_positions(expected)
-            stored = {key: (n, q, s) for key, (n, q, s, _fence) in read.items()}
+            stored = {key: position[:3] for key, position in read.items()}
             client = checks.client_positions(feed.positions)
             agree = all(client.get(key) == totals for key, totals in expected.items())
             if (stored == expected and agree) or time.monotonic() > deadline:

@@ -1,10 +1,13 @@
 """Positions recomputed from the Kafka log, compared with Redis, and restored from the log.
 
-The decided topic holds every decision; its DONE messages, each inquiry id counted once (a replay
-may have written a decision twice), give every key's position with the core's semantics: signed
-notional quantity * price (negative for SELL), signed quantity, the number of DONEs and the
-highest DONE id as the fence. Messages the service would reject (over the runtime's size limit,
-or refused by the core) are skipped: the position service dead-letters them.
+The decided topic holds every decision; its DONE messages give every key's position with the
+position service's rule: in log order, a DONE counts when its NEW's offset (new_offset) is above
+the key's done_offset, which it then becomes (a replay may have written a decision twice: it counts
+once). Signed notional quantity * price (negative for SELL), signed quantity, the number of DONEs.
+Messages the service would refuse (over the runtime's size limit, undecodable, invalid, without
+new_offset) are skipped: the position service dead-letters them. A rebuild also needs each key's
+enriched_offset, the highest new_offset in the enriched topic, so that NEWs already enriched are
+never enriched again with another position.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
 from tradefast.config import Settings
-from tradefast.positions.store import Position, PositionRow
+from tradefast.core_types import NO_POSITION, Position
+from tradefast.positions.store import PositionRow
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference.validation import decode, position_key, signed_notional, signed_quantity
 from tradefast.runtime import ServiceSpec
@@ -79,59 +83,88 @@ def _ends(consumer: Consumer, topic: str, bootstrap: str) -> dict[int, int]:
         raise LogUnavailable(f"Kafka at {bootstrap} did not answer: {exc}") from None
 
 
-def positions_from_log(settings: Settings) -> dict[str, Position]:
-    """Every key's position recomputed from the DONE messages of the decided topic."""
-    seen: set[int] = set()
-    positions: dict[str, Position] = {}
+def _inquiries(settings: Settings, topic: str, status: int) -> Iterator[Inquiry]:
+    """The valid inquiries of `status` with a new_offset that the services would accept."""
     limit = ServiceSpec.max_message_bytes
-    for message in read_topic(settings, settings.topics.decided):
+    for message in read_topic(settings, topic):
         value = message.value() or b""
         if len(value) + len(message.key() or b"") > limit:
             continue
         inquiry = decode(value)
-        if not isinstance(inquiry, Inquiry) or inquiry.status != Status.DONE:
-            continue
-        if inquiry.inquiry_id in seen:
-            continue
-        seen.add(inquiry.inquiry_id)
+        if (
+            isinstance(inquiry, Inquiry)
+            and inquiry.status == status
+            and inquiry.HasField("new_offset")
+            and inquiry.new_offset >= 0
+            and message.key() == position_key(inquiry).encode()
+        ):
+            yield inquiry
+
+
+def positions_from_log(settings: Settings) -> dict[str, Position]:
+    """Every key's position recomputed from the DONE messages of the decided topic (its
+    enriched_offset is done_offset: see `with_enriched_offsets` for a rebuild)."""
+    positions: dict[str, Position] = {}
+    for inquiry in _inquiries(settings, settings.topics.decided, Status.DONE):
         key = position_key(inquiry)
-        notional, quantity, sequence, last_done_id = positions.get(key, (0, 0, 0, 0))
+        notional, quantity, sequence, done_offset, _ = positions.get(key, NO_POSITION)
+        if inquiry.new_offset <= done_offset:
+            continue
         positions[key] = (
             notional + signed_notional(inquiry),
             quantity + signed_quantity(inquiry),
             sequence + 1,
-            max(last_done_id, inquiry.inquiry_id),
+            inquiry.new_offset,
+            inquiry.new_offset,
         )
     return positions
+
+
+def with_enriched_offsets(
+    settings: Settings, positions: dict[str, Position]
+) -> dict[str, Position]:
+    """`positions` with each key's enriched_offset raised to the highest new_offset of the
+    enriched topic (keys enriched but never DONE get a position of their own)."""
+    result = dict(positions)
+    for inquiry in _inquiries(settings, settings.topics.enriched, Status.POSITION_ENRICHED):
+        key = position_key(inquiry)
+        notional, quantity, sequence, done_offset, enriched_offset = result.get(key, NO_POSITION)
+        if inquiry.new_offset > enriched_offset:
+            result[key] = (notional, quantity, sequence, done_offset, inquiry.new_offset)
+    return result
 
 
 @dataclass(frozen=True)
 class Difference:
     key: str
-    in_log: Position | None
-    in_redis: Position | None
+    in_log: Applied | None
+    in_redis: Applied | None
 
     def describe(self) -> str:
         return f"{self.key}: log {_show(self.in_log)}, redis {_show(self.in_redis)}"
 
 
-def _show(position: Position | None) -> str:
+Applied = tuple[int, int, int, int]
+
+
+def _show(position: Applied | None) -> str:
     if position is None:
         return "absent"
-    notional, quantity, sequence, last_done_id = position
-    return (
-        f"notional={notional} quantity={quantity} sequence={sequence} last_done_id={last_done_id}"
-    )
+    notional, quantity, sequence, done_offset = position
+    return f"notional={notional} quantity={quantity} sequence={sequence} done_offset={done_offset}"
 
 
 def differences(log: dict[str, Position], rows: list[PositionRow]) -> list[Difference]:
-    """Keys whose stored position differs from the recomputed one, sorted by key."""
-    stored: dict[str, Position] = {
-        f"{r.book}|{r.instrument}": (r.notional, r.quantity, r.sequence, r.last_done_id)
+    """Keys whose stored DONE total (notional, quantity, sequence, done_offset) differs from the
+    recomputed one, sorted by key. Keys with no DONE on either side are not compared."""
+    recomputed = {key: p[:4] for key, p in log.items() if p[2]}
+    stored = {
+        f"{r.book}|{r.instrument}": (r.notional, r.quantity, r.sequence, r.done_offset)
         for r in rows
+        if r.sequence
     }
     return [
-        Difference(key, log.get(key), stored.get(key))
-        for key in sorted(set(log) | set(stored))
-        if log.get(key) != stored.get(key)
+        Difference(key, recomputed.get(key), stored.get(key))
+        for key in sorted(set(recomputed) | set(stored))
+        if recomputed.get(key) != stored.get(key)
     ]

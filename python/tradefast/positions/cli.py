@@ -12,8 +12,9 @@ from typing import Any
 import redis
 
 from tradefast import config
+from tradefast.core_types import Position
 from tradefast.positions import audit
-from tradefast.positions.store import Position, PositionRow, PositionStore
+from tradefast.positions.store import PositionRow, PositionStore
 
 
 def register(subparsers: Any) -> None:
@@ -85,7 +86,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
         log = audit.positions_from_log(settings)
-        asyncio.run(_replace(settings.redis_url, log))
+        asyncio.run(_replace(settings.redis_url, audit.with_enriched_offsets(settings, log)))
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
         return 2

@@ -1,42 +1,76 @@
 """Redis access for positions.
 
-One hash per key `book|instrument`, named `position:{book}:instrument` with fields notional (cents),
-quantity, sequence and last_done_id. The `{book}` hash tag puts a book's keys in one Redis Cluster
-slot, so a cluster shards positions by book. Values are decimal strings, written by Python only:
-no Lua arithmetic, so no float rounding.
+One hash per key `book|instrument`, named `position:{book}:instrument`, with fields notional
+(cents), quantity, sequence, done_offset and enriched_offset (the fences: the inquiries.new offset
+of the last DONE applied and of the last NEW enriched), and beside it a sorted set
+`enrichments:{book}:instrument` holding the enrichment of each NEW whose output may not be
+acknowledged yet, scored by its offset. The `{book}` hash tag puts a book's keys in one Redis
+Cluster slot, so a cluster shards positions by book. Values are decimal strings, written by Python
+only: no Lua arithmetic, so no float rounding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-# (notional cents, quantity, sequence, last_done_id), as in tradefast._core.
-Position = tuple[int, int, int, int]
-ZERO: Position = (0, 0, 0, 0)
-FIELDS = ("notional", "quantity", "sequence", "last_done_id")
+from tradefast.core_types import NO_POSITION, Position, Record, Recorded
+from tradefast.runtime.fatal import FatalError
+
+ZERO: Position = NO_POSITION
+FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
 PREFIX = "position:"
+RECORDS_PREFIX = "enrichments:"
 SOCKET_TIMEOUT = 10.0
 
-# Applies every update only if each key's last_done_id is still what the caller read: a
-# compare-and-set fence against another instance (or a replay) having moved the key meanwhile.
-# KEYS: the hashes; ARGV: per key, expected last_done_id then the four new field values.
+# Applies every key's write only if each key's fences are still what the caller read: a
+# compare-and-set against another instance (or a replay) having moved the key meanwhile.
+# KEYS: per key, its hash then its records' sorted set. ARGV: per key, the expected done_offset
+# and enriched_offset, the five new field values, the offset below which records may go, the
+# number n of new records, then n (score, member) pairs.
 APPLY_IF_UNCHANGED = """
-for i, key in ipairs(KEYS) do
-  local current = redis.call('HGET', key, 'last_done_id') or '0'
-  if current ~= ARGV[(i - 1) * 5 + 1] then
+local plan, at = {}, 1
+for i = 1, #KEYS, 2 do
+  local fences = redis.call('HMGET', KEYS[i], 'done_offset', 'enriched_offset')
+  if (fences[1] or '-1') ~= ARGV[at] or (fences[2] or '-1') ~= ARGV[at + 1] then
     return 0
   end
+  plan[#plan + 1] = at
+  at = at + 9 + 2 * tonumber(ARGV[at + 8])
 end
-for i, key in ipairs(KEYS) do
-  local at = (i - 1) * 5
-  redis.call('HSET', key, 'notional', ARGV[at + 2], 'quantity', ARGV[at + 3],
-             'sequence', ARGV[at + 4], 'last_done_id', ARGV[at + 5])
+for n, at in ipairs(plan) do
+  local hash, records = KEYS[2 * n - 1], KEYS[2 * n]
+  redis.call('HSET', hash, 'notional', ARGV[at + 2], 'quantity', ARGV[at + 3],
+             'sequence', ARGV[at + 4], 'done_offset', ARGV[at + 5],
+             'enriched_offset', ARGV[at + 6])
+  local first, last = at + 9, at + 8 + 2 * tonumber(ARGV[at + 8])
+  while first <= last do
+    -- unpack() is bounded by Lua's stack: members go in chunks of 1,000 (score, member) pairs.
+    local upto = math.min(first + 1999, last)
+    redis.call('ZADD', records, unpack(ARGV, first, upto))
+    first = upto + 1
+  end
+  redis.call('ZREMRANGEBYSCORE', records, '-inf', '(' .. ARGV[at + 7])
 end
 return 1
 """
+
+
+class CorruptPosition(FatalError):
+    """A stored position field that is not an integer."""
+
+
+@dataclass(frozen=True)
+class Write:
+    """One key's part of a fenced batch write."""
+
+    expected: Position
+    position: Position
+    records: Sequence[Record]
+    keep_from: int
+    """Records of offsets below this may be dropped: their outputs are acknowledged."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +80,14 @@ class PositionRow:
     notional: int
     quantity: int
     sequence: int
-    last_done_id: int
+    done_offset: int
+    enriched_offset: int
 
 
-def redis_key(key: str) -> str:
+def redis_key(key: str, prefix: str = PREFIX) -> str:
     """`BOOK1|AAPL` -> `position:{BOOK1}:AAPL`."""
     book, _, instrument = key.partition("|")
-    return f"{PREFIX}{{{book}}}:{instrument}"
+    return f"{prefix}{{{book}}}:{instrument}"
 
 
 def position_key(redis_name: str) -> tuple[str, str] | None:
@@ -63,9 +98,35 @@ def position_key(redis_name: str) -> tuple[str, str] | None:
     return (book, instrument) if sep else None
 
 
-def _position(values: list[bytes | None]) -> Position:
-    notional, quantity, sequence, last_done_id = (int(v) if v is not None else 0 for v in values)
-    return (notional, quantity, sequence, last_done_id)
+def _position(name: str, values: list[bytes | None]) -> Position:
+    parsed = [
+        _integer(name, field, value, default)
+        for field, value, default in zip(FIELDS, values, NO_POSITION, strict=True)
+    ]
+    return (parsed[0], parsed[1], parsed[2], parsed[3], parsed[4])
+
+
+def _integer(name: str, field: str, value: bytes | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise CorruptPosition(
+            f"Redis key {name} field {field} holds {value[:40]!r}, not an integer: "
+            "fix or delete it (tradefast positions rebuild restores positions from the log)"
+        ) from None
+
+
+def _record(key: str, member: bytes) -> tuple[tuple[str, int], Recorded]:
+    try:
+        offset, notional, quantity, sequence, enriched_ns = (int(v) for v in member.split(b":"))
+    except ValueError:
+        raise CorruptPosition(
+            f"Redis key {redis_key(key, RECORDS_PREFIX)} holds {member[:60]!r}, not an "
+            "enrichment record"
+        ) from None
+    return (key, offset), (notional, quantity, sequence, enriched_ns)
 
 
 class PositionStore:
@@ -89,21 +150,41 @@ class PositionStore:
             for key in keys:
                 pipe.hmget(redis_key(key), FIELDS)
             rows = await pipe.execute()
-        return {key: _position(row) for key, row in zip(keys, rows, strict=True)}
+        return {key: _position(redis_key(key), row) for key, row in zip(keys, rows, strict=True)}
 
-    async def apply_updates(
-        self, updates: Mapping[str, Position], expected: Mapping[str, int]
-    ) -> bool:
-        """Write `updates` atomically if every key's last_done_id still equals `expected[key]`;
+    async def read_records(
+        self, wanted: Mapping[str, tuple[int, int]]
+    ) -> dict[tuple[str, int], Recorded]:
+        """The stored enrichments of each key with offsets in its [low, high], by (key, offset):
+        one pipelined round trip."""
+        keys = list(wanted)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                low, high = wanted[key]
+                pipe.zrangebyscore(redis_key(key, RECORDS_PREFIX), low, high)
+            replies = await pipe.execute()
+        return dict(
+            _record(key, member)
+            for key, members in zip(keys, replies, strict=True)
+            for member in members
+        )
+
+    async def apply(self, writes: Mapping[str, Write]) -> bool:
+        """Apply `writes` atomically if every key's fences still equal its `expected` ones;
         False (nothing written) if any moved."""
-        if not updates:
+        if not writes:
             return True
         names: list[str] = []
         args: list[str | int] = []
-        for key, position in updates.items():
-            names.append(redis_key(key))
-            args.append(str(expected[key]))
-            args.extend(str(value) for value in position)
+        for key, write in writes.items():
+            names += (redis_key(key), redis_key(key, RECORDS_PREFIX))
+            args += (write.expected[3], write.expected[4], *write.position, write.keep_from)
+            args.append(len(write.records))
+            for r in write.records:
+                args += (
+                    r.offset,
+                    f"{r.offset}:{r.notional}:{r.quantity}:{r.sequence}:{r.enriched_ns}",
+                )
         return bool(await self._apply(keys=names, args=args))
 
     async def all_positions(self) -> list[PositionRow]:
@@ -117,8 +198,8 @@ class PositionStore:
                 pipe.hmget(name, FIELDS)
             rows = await pipe.execute()
         result = [
-            PositionRow(book, instrument, *_position(row))
-            for (_, (book, instrument)), row in zip(named_keys, rows, strict=True)
+            PositionRow(book, instrument, *_position(name, row))
+            for (name, (book, instrument)), row in zip(named_keys, rows, strict=True)
         ]
         return sorted(result, key=lambda r: (r.book, r.instrument))
 
@@ -127,8 +208,11 @@ class PositionStore:
 
     async def replace_all(self, positions: Mapping[str, Position]) -> None:
         """Make the stored positions exactly `positions`, in one MULTI/EXEC transaction: keys
-        absent from `positions` are deleted (used to rebuild Redis from the Kafka log)."""
-        names = [name async for name in self._client.scan_iter(match=PREFIX + "*", count=1000)]
+        absent from `positions` are deleted, and so are all enrichment records (used to rebuild
+        Redis from the Kafka log)."""
+        names = []
+        for prefix in (PREFIX, RECORDS_PREFIX):
+            names += [n async for n in self._client.scan_iter(match=prefix + "*", count=1000)]
         async with self._client.pipeline(transaction=True) as pipe:
             if names:
                 pipe.delete(*names)

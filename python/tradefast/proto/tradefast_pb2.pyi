@@ -77,6 +77,7 @@ class Inquiry(_message.Message):
     POSITION_QUANTITY_FIELD_NUMBER: _builtins.int
     SEQUENCE_FIELD_NUMBER: _builtins.int
     REJECT_REASON_FIELD_NUMBER: _builtins.int
+    NEW_OFFSET_FIELD_NUMBER: _builtins.int
     inquiry_id: _builtins.int
     book_id: _builtins.str
     instrument_id: _builtins.str
@@ -101,6 +102,11 @@ class Inquiry(_message.Message):
     """How many DONE inquiries of this key the enriched position includes."""
     reject_reason: _builtins.str
     """Why the auto trader answered NOT_DONE."""
+    new_offset: _builtins.int
+    """Offset of this inquiry's NEW message in its inquiries.new partition, stamped at enrichment
+    and carried to the decision: the identity by which the position service counts a DONE once
+    and recognises a replayed NEW (a key's NEWs share one partition, so its offsets are ordered).
+    """
     def __init__(
         self,
         *,
@@ -121,12 +127,15 @@ class Inquiry(_message.Message):
         position_quantity: _builtins.int = ...,
         sequence: _builtins.int = ...,
         reject_reason: _builtins.str = ...,
+        new_offset: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_new_offset", b"_new_offset", "new_offset", b"new_offset"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["book_id", b"book_id", "counterparty", b"counterparty", "created_ns", b"created_ns", "decided_ns", b"decided_ns", "enriched_ns", b"enriched_ns", "event_time", b"event_time", "inquiry_id", b"inquiry_id", "instrument_id", b"instrument_id", "position", b"position", "position_quantity", b"position_quantity", "price", b"price", "quantity", b"quantity", "reject_reason", b"reject_reason", "sequence", b"sequence", "side", b"side", "status", b"status", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_new_offset", b"_new_offset", "book_id", b"book_id", "counterparty", b"counterparty", "created_ns", b"created_ns", "decided_ns", b"decided_ns", "enriched_ns", b"enriched_ns", "event_time", b"event_time", "inquiry_id", b"inquiry_id", "instrument_id", b"instrument_id", "new_offset", b"new_offset", "position", b"position", "position_quantity", b"position_quantity", "price", b"price", "quantity", b"quantity", "reject_reason", b"reject_reason", "sequence", b"sequence", "side", b"side", "status", b"status", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__new_offset: _TypeAlias = _typing.Literal["new_offset"]  # noqa: Y015
+    _WhichOneofArgType__new_offset: _TypeAlias = _typing.Literal["_new_offset", b"_new_offset"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__new_offset) -> _WhichOneofReturnType__new_offset | None: ...
 
 Global___Inquiry: _TypeAlias = Inquiry  # noqa: Y015
 

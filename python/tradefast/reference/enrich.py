@@ -2,15 +2,18 @@
 
 from collections.abc import Mapping, Sequence
 
+from tradefast.core_types import NO_POSITION, Enrichment, Position, Record, Recorded
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference import errors
 from tradefast.reference.validation import (
     INT64_MAX,
     INT64_MIN,
-    Position,
     check_int,
+    check_keys,
     check_messages,
+    check_offsets,
     check_positions,
+    check_recorded,
     decode,
     fits_int64,
     position_key,
@@ -19,72 +22,112 @@ from tradefast.reference.validation import (
     status_name,
 )
 
-NO_POSITION: Position = (0, 0, 0, 0)
-
 
 def enrich(
-    messages: Sequence[bytes], positions: Mapping[str, Position], enriched_ns: int
-) -> tuple[list[bytes], list[bytes], dict[str, Position], list[tuple[int, str]]]:
-    """Walk the batch in order: DONE moves its key's position (once per inquiry id, thanks to the
-    last_done_id fence), NEW is stamped with its key's position at that point, NOT_DONE is
-    ignored. Returns (keys, values, updated, errors) as described in tradefast/_core.pyi."""
+    messages: Sequence[bytes],
+    keys: Sequence[bytes | None],
+    offsets: Sequence[int],
+    positions: Mapping[str, Position],
+    recorded: Mapping[tuple[str, int], Recorded],
+    enriched_ns: int,
+) -> Enrichment:
+    """Walk the batch in order: a DONE moves its key's position once (the done_offset fence), a
+    NEW is stamped with its key's position at that point (or, replayed, with what it was stamped
+    with the first time), NOT_DONE is ignored. See tradefast/_core.pyi."""
     batch = check_messages(messages)
+    kafka_keys = check_keys(keys, len(batch))
+    new_offsets = check_offsets(offsets, len(batch))
     working = check_positions(positions)
+    records_in = check_recorded(recorded)
     stamp = check_int(enriched_ns, "enriched_ns", INT64_MIN, INT64_MAX)
-    keys: list[bytes] = []
-    values: list[bytes] = []
-    updated: dict[str, Position] = {}
-    rejected: list[tuple[int, str]] = []
+    out = Enrichment([], [], {}, [], 0, [])
+    replayed = 0
     for index, data in enumerate(batch):
         inquiry = decode(data)
         if isinstance(inquiry, str):
-            rejected.append((index, inquiry))
+            out.errors.append((index, inquiry))
             continue
         key = position_key(inquiry)
+        if kafka_keys[index] != key.encode():
+            out.errors.append((index, errors.KEY_MISMATCH))
+            continue
+        position = working.get(key, NO_POSITION)
         if inquiry.status == Status.DONE:
-            moved = _apply_done(inquiry, working.get(key, NO_POSITION))
+            moved = _apply_done(inquiry, position)
             if isinstance(moved, str):
-                rejected.append((index, moved))
-            elif moved is not None:
-                working[key] = updated[key] = moved
-        elif inquiry.status == Status.NEW:
-            reason = _stamp(inquiry, working.get(key, NO_POSITION), stamp)
-            if reason is not None:
-                rejected.append((index, reason))
+                out.errors.append((index, moved))
+            elif moved is None:
+                replayed += 1
             else:
-                keys.append(key.encode())
-                values.append(inquiry.SerializeToString())
+                working[key] = out.updated[key] = moved
+        elif inquiry.status == Status.NEW:
+            offset = new_offsets[index]
+            reason = _check_new(inquiry, offset)
+            if reason is not None:
+                out.errors.append((index, reason))
+            elif offset <= position[4]:
+                replayed += 1
+                first = records_in.get((key, offset))
+                if first is not None:
+                    _stamp(inquiry, first, offset)
+                    out.keys.append(key.encode())
+                    out.values.append(inquiry.SerializeToString())
+            else:
+                notional, quantity, sequence, done_offset, _ = position
+                enrichment = (notional, quantity, sequence, stamp)
+                _stamp(inquiry, enrichment, offset)
+                out.keys.append(key.encode())
+                out.values.append(inquiry.SerializeToString())
+                out.records.append(Record(key, offset, *enrichment))
+                working[key] = out.updated[key] = (
+                    notional,
+                    quantity,
+                    sequence,
+                    done_offset,
+                    offset,
+                )
         elif inquiry.status != Status.NOT_DONE:
-            rejected.append((index, errors.unexpected_status(status_name(inquiry))))
-    return keys, values, updated, rejected
+            out.errors.append((index, errors.unexpected_status(status_name(inquiry))))
+    return out._replace(replayed=replayed)
 
 
 def _apply_done(inquiry: Inquiry, position: Position) -> Position | str | None:
-    """The position after this DONE, None if the fence says it is already counted, or the
-    reason it cannot be applied."""
-    notional, quantity, sequence, last_done_id = position
-    if inquiry.inquiry_id <= last_done_id:
+    """The position after this DONE, None if its NEW's offset is at or below the key's
+    done_offset (already counted), or the reason it cannot be applied."""
+    if not inquiry.HasField("new_offset"):
+        return errors.DONE_WITHOUT_NEW_OFFSET
+    if inquiry.new_offset < 0:
+        return errors.NEGATIVE_NEW_OFFSET
+    notional, quantity, sequence, done_offset, enriched_offset = position
+    if inquiry.new_offset <= done_offset:
         return None
     moved = (
         notional + signed_notional(inquiry),
         quantity + signed_quantity(inquiry),
         sequence + 1,
-        inquiry.inquiry_id,
+        inquiry.new_offset,
+        enriched_offset,
     )
     if not all(fits_int64(value) for value in moved):
         return errors.POSITION_OVERFLOW
     return moved
 
 
-def _stamp(inquiry: Inquiry, position: Position, enriched_ns: int) -> str | None:
-    """Stamp a NEW inquiry with its key's position in place, or say why it cannot be."""
+def _check_new(inquiry: Inquiry, offset: int) -> str | None:
+    if offset < 0:
+        return errors.NEW_WITHOUT_OFFSET
     if not fits_int64(inquiry.version + 1):
         return errors.VERSION_OVERFLOW
-    notional, quantity, sequence, _ = position
+    return None
+
+
+def _stamp(inquiry: Inquiry, enrichment: Recorded, offset: int) -> None:
+    """Stamp a NEW inquiry in place with its enrichment."""
+    notional, quantity, sequence, enriched_ns = enrichment
     inquiry.position = notional
     inquiry.position_quantity = quantity
     inquiry.sequence = sequence
     inquiry.status = Status.POSITION_ENRICHED
     inquiry.version += 1
     inquiry.enriched_ns = enriched_ns
-    return None
+    inquiry.new_offset = offset

@@ -21,6 +21,10 @@ UNKNOWN_STATUS = "unknown status"
 NOTIONAL_OVERFLOW = "notional overflows int64"
 VERSION_OVERFLOW = "version overflows int64"
 POSITION_OVERFLOW = "position overflows int64"
+KEY_MISMATCH = "Kafka key is not the inquiry's book|instrument"
+NEW_WITHOUT_OFFSET = "NEW not read from inquiries.new"
+DONE_WITHOUT_NEW_OFFSET = "DONE without new_offset (not enriched by the position service)"
+NEGATIVE_NEW_OFFSET = "new_offset must not be negative"
 
 
 def unexpected_status(name: str) -> str:

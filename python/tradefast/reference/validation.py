@@ -4,14 +4,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from google.protobuf.message import DecodeError
 
+from tradefast.core_types import Position, Recorded
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
 from tradefast.reference import errors, wire
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 UINT64_MAX = 2**64 - 1
-
-Position = tuple[int, int, int, int]
 
 
 def fits_int64(value: int) -> bool:
@@ -91,24 +90,62 @@ def check_int(value: object, name: str, low: int, high: int) -> int:
     return value
 
 
+POSITION_FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
+RECORDED_FIELDS = ("notional", "quantity", "sequence", "enriched_ns")
+
+
 def check_positions(positions: Mapping[str, Position]) -> dict[str, Position]:
     """A copy of the positions after checking every key and value."""
     checked: dict[str, Position] = {}
-    for key, value in _items(positions):
+    for key, value in _items(positions, "positions"):
         if not isinstance(key, str):
             raise TypeError(f"position keys must be str, not {type(key).__name__}")
-        if not isinstance(value, tuple) or len(value) != 4:
-            raise TypeError(f"position of {key!r} must be a tuple of 4 ints")
-        checked[key] = (
-            check_int(value[0], "position notional", INT64_MIN, INT64_MAX),
-            check_int(value[1], "position quantity", INT64_MIN, INT64_MAX),
-            check_int(value[2], "position sequence", INT64_MIN, INT64_MAX),
-            check_int(value[3], "position last_done_id", INT64_MIN, INT64_MAX),
-        )
+        fields = _int64_tuple(value, POSITION_FIELDS, f"position of {key!r}")
+        checked[key] = (fields[0], fields[1], fields[2], fields[3], fields[4])
     return checked
 
 
-def _items(positions: Mapping[str, Position]) -> Iterable[tuple[object, object]]:
-    if not isinstance(positions, Mapping):
-        raise TypeError(f"positions must be a mapping, not {type(positions).__name__}")
-    return positions.items()
+def check_recorded(recorded: Mapping[tuple[str, int], Recorded]) -> dict[tuple[str, int], Recorded]:
+    """A copy of the recorded enrichments, keyed by (key, offset), after checking them."""
+    checked: dict[tuple[str, int], Recorded] = {}
+    for at, value in _items(recorded, "recorded"):
+        if not (isinstance(at, tuple) and len(at) == 2 and isinstance(at[0], str)):
+            raise TypeError("recorded must be keyed by (str, int) tuples")
+        offset = check_int(at[1], "recorded offset", INT64_MIN, INT64_MAX)
+        fields = _int64_tuple(value, RECORDED_FIELDS, f"recorded enrichment of {at!r}")
+        checked[(at[0], offset)] = (fields[0], fields[1], fields[2], fields[3])
+    return checked
+
+
+def check_keys(keys: Sequence[bytes | None], count: int) -> list[bytes | None]:
+    """The Kafka keys of a batch: one bytes (or None) per message."""
+    checked = list(keys)
+    for key in checked:
+        if key is not None and not isinstance(key, bytes):
+            raise TypeError(f"keys must contain bytes or None, not {type(key).__name__}")
+    if len(checked) != count:
+        raise errors.CoreError(f"got {len(checked)} keys for {count} messages")
+    return checked
+
+
+def check_offsets(offsets: Sequence[int], count: int) -> list[int]:
+    """The inquiries.new offset of each message (negative for one read from another topic)."""
+    checked = [check_int(offset, "offset", INT64_MIN, INT64_MAX) for offset in offsets]
+    if len(checked) != count:
+        raise errors.CoreError(f"got {len(checked)} offsets for {count} messages")
+    return checked
+
+
+def _int64_tuple(value: object, names: tuple[str, ...], what: str) -> tuple[int, ...]:
+    if not isinstance(value, tuple) or len(value) != len(names):
+        raise TypeError(f"{what} must be a tuple of {len(names)} ints")
+    return tuple(
+        check_int(item, f"{what}: {name}", INT64_MIN, INT64_MAX)
+        for item, name in zip(value, names, strict=True)
+    )
+
+
+def _items(mapping: object, name: str) -> Iterable[tuple[object, object]]:
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{name} must be a mapping, not {type(mapping).__name__}")
+    return mapping.items()

@@ -2,7 +2,8 @@
 shutdown. A service is a `ServiceSpec` (its input topics and a batch handler) given to `serve`;
 see docs/services.md for a worked example."""
 
+from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.outcome import Outcome
 from tradefast.runtime.service import BatchHandler, ServiceSpec, serve
 
-__all__ = ["BatchHandler", "Outcome", "ServiceSpec", "serve"]
+__all__ = ["BatchHandler", "FatalError", "Outcome", "ServiceSpec", "serve"]

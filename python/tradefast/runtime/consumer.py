@@ -63,16 +63,17 @@ class BatchConsumer:
             if topic is not None and partition is not None and offset is not None:
                 self._handled[(topic, partition)] = offset + 1
 
-    def commit(self, asynchronous: bool = True) -> None:
+    def commit(self, asynchronous: bool = True) -> dict[tuple[str, int], int]:
         """Commit the handled offsets; asynchronous in the hot loop (a lost commit only means a
-        replay, which the services absorb), synchronous on revoke and close."""
-        offsets = [TopicPartition(t, p, o) for (t, p), o in self._handled.items()]
-        if not offsets:
-            return
-        if asynchronous:
-            self._consumer.commit(offsets=offsets, asynchronous=True)
-        else:
-            self._consumer.commit(offsets=offsets, asynchronous=False)
+        replay, which the services absorb), synchronous on revoke and close. Returns them."""
+        handled = dict(self._handled)
+        if handled:
+            offsets = [TopicPartition(t, p, o) for (t, p), o in handled.items()]
+            if asynchronous:
+                self._consumer.commit(offsets=offsets, asynchronous=True)
+            else:
+                self._consumer.commit(offsets=offsets, asynchronous=False)
+        return handled
 
     def report_lag(self) -> None:
         """Set the lag gauge of each assigned partition from cached watermarks (no broker call)."""

@@ -15,6 +15,7 @@ from tradefast.config import Settings
 from tradefast.infra import kafka_config
 from tradefast.runtime.consumer import BatchConsumer
 from tradefast.runtime.dead_letter import DeadLetters
+from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.outcome import Outcome
 from tradefast.runtime.producer import BatchProducer, DeliveryFailed
@@ -51,6 +52,9 @@ class ServiceSpec:
     group: str = ""
     batch_size: int = 2000
     close: Callable[[], Awaitable[None]] | None = None
+    # Told the offsets each commit covers ({(topic, partition): next offset}): every output of
+    # the inputs below them is acknowledged by the broker.
+    on_commit: Callable[[dict[tuple[str, int], int]], None] | None = None
     # Larger inputs (key + value) are dead-lettered unhandled: an inquiry is ~100 bytes, and an
     # output grown from a near-limit input would exceed Kafka's message size and stall the loop.
     max_message_bytes: int = 64 * 1024
@@ -94,7 +98,7 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
             if uncommitted and producer.acknowledged():
                 unsettled = 0
                 if time.monotonic() - last_commit >= COMMIT_INTERVAL:
-                    consumer.commit()
+                    _committed(spec, consumer.commit())
                     uncommitted = False
                     last_commit = time.monotonic()
             if time.monotonic() - last_lag > LAG_INTERVAL:
@@ -107,7 +111,7 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                 await producer.flush()
                 unsettled = 0
                 if time.monotonic() - last_commit >= COMMIT_INTERVAL:
-                    consumer.commit()
+                    _committed(spec, consumer.commit())
                     uncommitted = False
                     last_commit = time.monotonic()
                 metrics.stage("acknowledge", time.perf_counter() - started)
@@ -150,6 +154,11 @@ async def _close(
     log.info("%s stopped", spec.name)
 
 
+def _committed(spec: ServiceSpec, offsets: dict[tuple[str, int], int]) -> None:
+    if spec.on_commit is not None and offsets:
+        spec.on_commit(offsets)
+
+
 def _without_oversized(
     batch: list[Message], limit: int, dead_letters: DeadLetters
 ) -> list[Message]:
@@ -183,6 +192,9 @@ async def _handle(
         started = time.perf_counter()
         try:
             outcome = await spec.handler(batch)
+        except FatalError:
+            metrics.errors.inc()
+            raise
         except Exception:
             metrics.errors.inc()
             log.exception("%s handler failed on a batch of %d; retrying", spec.name, len(batch))

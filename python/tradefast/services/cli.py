@@ -19,6 +19,7 @@ from typing import Any
 
 from tradefast import config
 from tradefast.runtime import logs, preflight
+from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.metrics import serve_metrics
 from tradefast.runtime.producer import DeliveryFailed
 from tradefast.runtime.service import run
@@ -108,6 +109,6 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         return run(main)
-    except (DeliveryFailed, config.ConfigError) as exc:
+    except (DeliveryFailed, config.ConfigError, FatalError) as exc:
         print(f"tradefast service {args.service}: {exc}", file=sys.stderr)
         return 1

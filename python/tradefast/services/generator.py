@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import random
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from tradefast import core
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
-from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.producer import BatchProducer
 from tradefast.runtime.service import client_overrides
@@ -45,45 +44,30 @@ class Universe:
 
 
 class InquiryFactory:
-    """Seeded random inquiries with strictly increasing ids from `start_id`."""
+    """Seeded random inquiries with strictly increasing ids from `start_id`, made a batch at a
+    time by the core (one call per tick: see `InquiryMaker` in tradefast/_core.pyi)."""
 
-    def __init__(self, universe: Universe, seed: int, start_id: int) -> None:
-        self._rng = random.Random(seed)
-        self._keys = [
-            (book, instrument, f"{book}|{instrument}".encode())
-            for book in universe.books
-            for instrument in universe.instruments
-        ]
-        self._counterparties = universe.counterparties
+    def __init__(
+        self, universe: Universe, seed: int, start_id: int, core_name: str | None = None
+    ) -> None:
+        self._maker = core.load(core_name).InquiryMaker(
+            seed, universe.books, universe.instruments, universe.counterparties
+        )
         self.next_id = start_id
 
-    def make(self, created_ns: int) -> tuple[bytes, bytes]:
-        """The Kafka key and value of the next inquiry."""
-        rng = self._rng
-        book, instrument, key = rng.choice(self._keys)
-        inquiry = Inquiry(
-            inquiry_id=self.next_id,
-            book_id=book,
-            instrument_id=instrument,
-            quantity=rng.randint(1, 50) * 100,
-            price=rng.randint(100, 9999),
-            side=Side.BUY if rng.random() < 0.5 else Side.SELL,
-            event_time=created_ns // 1_000_000,
-            counterparty=rng.choice(self._counterparties),
-            status=Status.NEW,
-            version=1,
-            created_ns=created_ns,
-        )
-        self.next_id += 1
-        return key, inquiry.SerializeToString()
+    def make_batch(self, created_ns: list[int]) -> tuple[list[bytes], list[bytes]]:
+        """The Kafka keys and values of the next inquiries, one per `created_ns` stamp."""
+        keys, values = self._maker.make(self.next_id, created_ns)
+        self.next_id += len(created_ns)
+        return keys, values
 
 
 class Factory(Protocol):
-    """Makes the next inquiry (Kafka key, value) with the given created_ns."""
+    """Makes the next inquiries (Kafka keys, values), one per created_ns stamp."""
 
     next_id: int
 
-    def make(self, created_ns: int) -> tuple[bytes, bytes]: ...
+    def make_batch(self, created_ns: list[int]) -> tuple[list[bytes], list[bytes]]: ...
 
 
 @dataclass(frozen=True)
@@ -115,7 +99,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="how many inquiries to send, then exit (default: forever)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    parser.add_argument(
+        "--seed", type=bounded(int, 0, 2**64 - 1), default=1, help="random seed (default: 1)"
+    )
     parser.add_argument(
         "--start-id",
         type=bounded(int, 1, 2**62),
@@ -159,10 +145,11 @@ async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown:
     sent = 0
     while not shutdown.is_requested and (pacer.count is None or sent < pacer.count):
         due = min(pacer.due(time.perf_counter() - start), sent + MAX_PER_TICK)
-        for index in range(sent, due):
-            key, value = factory.make(start_ns + int(pacer.due_at(index) * 1e9))
-            producer.send(topic, key, value)
-        metrics.sent(topic, due - sent)
+        if due > sent:
+            stamps = [start_ns + int(pacer.due_at(index) * 1e9) for index in range(sent, due)]
+            keys, values = factory.make_batch(stamps)
+            producer.send_many(topic, keys, values)
+            metrics.sent(topic, due - sent)
         sent = max(sent, due)
         producer.serve()
         wait = pacer.due_at(sent) - (time.perf_counter() - start)

@@ -1,24 +1,30 @@
 """The position service: enriches NEW inquiries with their key's position and applies DONE ones.
 
 It consumes inquiries.new and inquiries.decided together, co-partitioned, so one instance owns all
-events of a key. Per batch: one pipelined Redis read of the batch's keys, one core `enrich` call,
-one atomic fenced Redis write of the changed positions, then the enriched inquiries are published
-(the runtime commits after the broker acknowledges them). The fence (each key's last_done_id)
-makes a replayed DONE a no-op and turns a concurrent writer into a retry, never a double count.
+events of a key, and keeps the positions of the keys it has seen in memory (read from Redis the
+first time). Per batch: one core `enrich` call, then one atomic fenced Redis write of the moved
+positions together with the enrichment of each new NEW, then the enriched inquiries are published
+(the runtime commits after the broker acknowledges them). Both are fenced by inquiries.new offsets:
+a replayed DONE changes nothing, and a replayed NEW is published again with the enrichment it had
+the first time, so its decision never changes. A write refused because a key moved under us
+(another instance, a replay) reloads those keys and redoes the batch, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import time
 
 from confluent_kafka import Message
+from prometheus_client import Counter
 
 from tradefast import core
 from tradefast.config import Settings
-from tradefast.positions.store import PositionStore
-from tradefast.runtime import Outcome, ServiceSpec, serve
+from tradefast.core_types import Enrichment, Position, Record, Recorded
+from tradefast.positions.store import PositionStore, Write
+from tradefast.runtime import FatalError, Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import add_batch_size
 
@@ -26,34 +32,114 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION = "enrich NEW inquiries with positions from Redis; apply DONE inquiries"
 METRICS_PORT = 9102
+# Redo a batch whose write was refused at most this often, waiting REDO_FIRST, doubling.
+MAX_REDOS, REDO_FIRST = 8, 0.01
+
+REPLAYED = Counter(
+    "tradefast_position_replayed",
+    "Replayed inputs recognised by their inquiries.new offset: DONEs not counted again, NEWs "
+    "published again with their first enrichment (or skipped once acknowledged)",
+)
+REDONE = Counter(
+    "tradefast_position_redone_batches",
+    "Batches redone because a key's fences moved under the service",
+)
 
 add_arguments = add_batch_size
 
 
+class PositionsKeepMoving(FatalError):
+    """The fenced write kept being refused."""
+
+
 class PositionHandler:
-    def __init__(self, implementation: core.Core, store: PositionStore, output: str) -> None:
+    def __init__(
+        self, implementation: core.Core, store: PositionStore, new_topic: str, output: str
+    ) -> None:
         self._core = implementation
         self._store = store
+        self._new_topic = new_topic
         self._output = output
+        self._positions: dict[str, Position] = {}
+        # Per partition, the inquiries.new offset below which every output is acknowledged.
+        self._acknowledged: dict[int, int] = {}
+
+    def committed(self, offsets: dict[tuple[str, int], int]) -> None:
+        for (topic, partition), offset in offsets.items():
+            if topic == self._new_topic:
+                self._acknowledged[partition] = offset
 
     async def __call__(self, batch: list[Message]) -> Outcome:
         values = [m.value() or b"" for m in batch]
-        keys = {key.decode(errors="replace") for m in batch if (key := m.key())}
-        while True:
-            positions = await self._store.read_positions(keys)
-            out_keys, enriched, updated, errors = self._core.enrich(
-                values, positions, time.time_ns()
-            )
-            # The core keys by the decoded inquiry: a message whose Kafka key differs would have
-            # been computed from a position never read; read it too and redo the batch.
-            touched = set(updated) | {key.decode() for key in set(out_keys)}
-            if not touched <= keys:
-                keys |= touched
+        keys = [m.key() for m in batch]
+        offsets = [_new_offset(m, self._new_topic) for m in batch]
+        partitions = {
+            key.decode(errors="replace"): m.partition() or 0
+            for m, key in zip(batch, keys, strict=True)
+            if key is not None
+        }
+        delay = REDO_FIRST
+        for _ in range(MAX_REDOS):
+            await self._load(partitions.keys() - self._positions.keys())
+            positions = {key: self._positions[key] for key in partitions}
+            recorded = await self._recorded(keys, offsets, positions)
+            result = self._core.enrich(values, keys, offsets, positions, recorded, time.time_ns())
+            if await self._store.apply(self._writes(result, positions, partitions)):
+                self._positions.update(result.updated)
+                if result.replayed:
+                    REPLAYED.inc(result.replayed)
+                    log.info("absorbed %d replayed inputs (counted once)", result.replayed)
+                return Outcome(self._output, result.keys, result.values, result.errors)
+            REDONE.inc()
+            log.warning("positions moved under us (another instance or a replay): redoing")
+            for key in partitions:
+                self._positions.pop(key, None)
+            await asyncio.sleep(delay)
+            delay *= 2
+        raise PositionsKeepMoving(
+            f"the fenced position write was refused {MAX_REDOS} times in a row: another writer "
+            "keeps moving these keys (is a second position service misconfigured?)"
+        )
+
+    async def _load(self, keys: set[str]) -> None:
+        if keys:
+            self._positions.update(await self._store.read_positions(keys))
+
+    async def _recorded(
+        self, keys: list[bytes | None], offsets: list[int], positions: dict[str, Position]
+    ) -> dict[tuple[str, int], Recorded]:
+        """The stored enrichments of the NEWs at or below their key's enriched_offset: only a
+        replay has any, so this costs a round trip only then."""
+        wanted: dict[str, tuple[int, int]] = {}
+        for key, offset in zip(keys, offsets, strict=True):
+            if key is None or offset < 0:
                 continue
-            expected = {key: positions[key][3] for key in updated}
-            if await self._store.apply_updates(updated, expected):
-                return Outcome(self._output, out_keys, enriched, errors)
-            log.info("positions moved under us (another instance or a replay): redoing the batch")
+            name = key.decode(errors="replace")
+            if offset <= positions[name][4]:
+                low, high = wanted.get(name, (offset, offset))
+                wanted[name] = (min(low, offset), max(high, offset))
+        return await self._store.read_records(wanted) if wanted else {}
+
+    def _writes(
+        self, result: Enrichment, positions: dict[str, Position], partitions: dict[str, int]
+    ) -> dict[str, Write]:
+        records: dict[str, list[Record]] = {}
+        for record in result.records:
+            records.setdefault(record.key, []).append(record)
+        return {
+            key: Write(
+                expected=positions[key],
+                position=position,
+                records=records.get(key, ()),
+                keep_from=self._acknowledged.get(partitions[key], -1),
+            )
+            for key, position in result.updated.items()
+        }
+
+
+def _new_offset(message: Message, new_topic: str) -> int:
+    offset = message.offset()
+    return offset if offset is not None and message.topic() == new_topic else -1
 
 
 def position_spec(
@@ -62,13 +148,16 @@ def position_spec(
     core_name: str | None = None,
     batch_size: int = 2000,
 ) -> ServiceSpec:
-    handler = PositionHandler(core.load(core_name), store, settings.topics.enriched)
+    handler = PositionHandler(
+        core.load(core_name), store, settings.topics.new, settings.topics.enriched
+    )
     return ServiceSpec(
         "position",
         (settings.topics.new, settings.topics.decided),
         handler,
         batch_size=batch_size,
         close=store.close,
+        on_commit=handler.committed,
     )
 
 

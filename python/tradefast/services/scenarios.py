@@ -20,6 +20,11 @@ class OriginalScenario:
         self.start_id = start_id
         self.next_id = start_id
 
+    def make_batch(self, created_ns: list[int]) -> tuple[list[bytes], list[bytes]]:
+        """The Kafka keys and values of the next inquiries, one per `created_ns` stamp."""
+        made = [self.make(stamp) for stamp in created_ns]
+        return [key for key, _ in made], [value for _, value in made]
+
     def make(self, created_ns: int) -> tuple[bytes, bytes]:
         """The Kafka key and value of the next inquiry."""
         index = self.next_id - self.start_id

@@ -126,15 +126,16 @@ pub fn positions(value: &Bound<'_, PyAny>) -> PyResult<Book> {
         let position = position
             .cast::<PyTuple>()
             .ok()
-            .filter(|tuple| tuple.len() == 4)
+            .filter(|tuple| tuple.len() == 5)
             .ok_or_else(|| {
-                PyTypeError::new_err(format!("position of {key:?} must be a tuple of 4 ints"))
+                PyTypeError::new_err(format!("position of {key:?} must be a tuple of 5 ints"))
             })?;
         let value: Position = (
             int64(&position.get_item(0)?, "position notional")?,
             int64(&position.get_item(1)?, "position quantity")?,
             int64(&position.get_item(2)?, "position sequence")?,
-            int64(&position.get_item(3)?, "position last_done_id")?,
+            int64(&position.get_item(3)?, "position done_offset")?,
+            int64(&position.get_item(4)?, "position enriched_offset")?,
         );
         let slot = book.slot(key);
         book.positions[slot] = value;

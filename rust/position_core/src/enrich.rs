@@ -9,8 +9,27 @@ use crate::proto::{Inquiry, Status};
 use crate::reasons::{self, Reason};
 use crate::validate::{decode_into, write_key, Checked};
 
-/// (notional, quantity, sequence, last_done_id) of one key.
-pub type Position = (i64, i64, i64, i64);
+/// (notional, quantity, sequence, done_offset, enriched_offset) of one key.
+pub type Position = (i64, i64, i64, i64, i64);
+
+/// The position of a key never seen: nothing applied, no offset fenced.
+pub const NO_POSITION: Position = (0, 0, 0, -1, -1);
+
+/// What a NEW was enriched with: (notional, quantity, sequence, enriched_ns).
+pub type Recorded = (i64, i64, i64, i64);
+
+/// The enrichments of earlier NEWs, by (key, inquiries.new offset).
+pub type RecordedMap = HashMap<(String, i64), Recorded>;
+
+/// The inputs of one batch beside the messages themselves.
+pub struct Inputs<'a> {
+    /// The Kafka key of each message.
+    pub keys: &'a [Option<&'a [u8]>],
+    /// The inquiries.new offset of each message, negative for one read from another topic.
+    pub offsets: &'a [i64],
+    pub recorded: &'a RecordedMap,
+    pub enriched_ns: i64,
+}
 
 /// The working positions of a batch, one slot per distinct key.
 #[derive(Default)]
@@ -31,7 +50,7 @@ impl Book {
         }
     }
 
-    /// The slot of `key`, created at position (0, 0, 0, 0) if new.
+    /// The slot of `key`, created at NO_POSITION if new.
     pub fn slot(&mut self, key: &str) -> usize {
         if let Some(&slot) = self.slots.get(key) {
             return slot;
@@ -39,7 +58,7 @@ impl Book {
         let slot = self.keys.len();
         self.slots.insert(key.to_owned(), slot);
         self.keys.push(key.to_owned());
-        self.positions.push((0, 0, 0, 0));
+        self.positions.push(NO_POSITION);
         self.is_changed.push(false);
         slot
     }
@@ -61,6 +80,10 @@ pub struct Output {
     pub ends: Vec<usize>,
     pub slots: Vec<usize>,
     pub errors: Vec<(usize, Reason)>,
+    /// (slot, offset, enrichment) of every NEW enriched for the first time.
+    pub records: Vec<(usize, i64, Recorded)>,
+    /// Messages recognised as replays.
+    pub replayed: usize,
 }
 
 impl Output {
@@ -69,7 +92,7 @@ impl Output {
             encoded: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(messages),
             slots: Vec::with_capacity(messages),
-            errors: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -83,10 +106,10 @@ impl Output {
 }
 
 /// Walk the batch in order against `book` (pre-filled with the known positions).
-pub fn enrich(messages: &[&[u8]], book: &mut Book, enriched_ns: i64) -> Output {
+pub fn enrich(messages: &[&[u8]], inputs: &Inputs<'_>, book: &mut Book) -> Output {
     let input_bytes = messages.iter().map(|m| m.len()).sum::<usize>();
     // Enrichment adds a few stamped fields per message.
-    let mut output = Output::with_capacity(messages.len(), input_bytes + 48 * messages.len());
+    let mut output = Output::with_capacity(messages.len(), input_bytes + 56 * messages.len());
     let mut inquiry = Inquiry::default();
     let mut key = String::new();
     for (index, data) in messages.iter().enumerate() {
@@ -97,16 +120,18 @@ pub fn enrich(messages: &[&[u8]], book: &mut Book, enriched_ns: i64) -> Output {
                 continue;
             }
         };
+        write_key(&inquiry, &mut key);
+        if inputs.keys.get(index).copied().flatten() != Some(key.as_bytes()) {
+            output
+                .errors
+                .push((index, Reason::Borrowed(reasons::KEY_MISMATCH)));
+            continue;
+        }
         let outcome = match checked.status {
-            Status::Done => {
-                write_key(&inquiry, &mut key);
-                apply_done(&inquiry, checked, book, &key)
-            }
+            Status::Done => apply_done(&inquiry, checked, book, &key, &mut output),
             Status::New => {
-                write_key(&inquiry, &mut key);
-                stamp(&mut inquiry, book, &key, enriched_ns).map(|slot| {
-                    output.push(&inquiry, slot);
-                })
+                let offset = inputs.offsets.get(index).copied().unwrap_or(-1);
+                stamp_new(&mut inquiry, offset, inputs, book, &key, &mut output)
             }
             Status::NotDone => Ok(()),
             Status::PositionEnriched => Err(reasons::unexpected_status(
@@ -120,16 +145,24 @@ pub fn enrich(messages: &[&[u8]], book: &mut Book, enriched_ns: i64) -> Output {
     output
 }
 
-/// Add a DONE to its key unless the last_done_id fence says it is already counted.
+/// Add a DONE to its key unless its NEW's offset is at or below the key's done_offset fence.
 fn apply_done(
     inquiry: &Inquiry,
     checked: Checked,
     book: &mut Book,
     key: &str,
+    output: &mut Output,
 ) -> Result<(), Reason> {
+    let new_offset = inquiry
+        .new_offset
+        .ok_or(Reason::Borrowed(reasons::DONE_WITHOUT_NEW_OFFSET))?;
+    if new_offset < 0 {
+        return Err(Reason::Borrowed(reasons::NEGATIVE_NEW_OFFSET));
+    }
     let slot = book.slot(key);
-    let (notional, quantity, sequence, last_done_id) = book.positions[slot];
-    if inquiry.inquiry_id <= last_done_id {
+    let (notional, quantity, sequence, done_offset, enriched_offset) = book.positions[slot];
+    if new_offset <= done_offset {
+        output.replayed += 1;
         return Ok(());
     }
     let moved = (|| {
@@ -137,7 +170,8 @@ fn apply_done(
             notional.checked_add(checked.signed_notional)?,
             quantity.checked_add(checked.signed_quantity)?,
             sequence.checked_add(1)?,
-            inquiry.inquiry_id,
+            new_offset,
+            enriched_offset,
         ))
     })()
     .ok_or(Reason::Borrowed(reasons::POSITION_OVERFLOW))?;
@@ -145,24 +179,47 @@ fn apply_done(
     Ok(())
 }
 
-/// Stamp a NEW inquiry with its key's working position; the slot of its key.
-fn stamp(
+/// Stamp a NEW with its key's working position, or, if its offset is at or below the key's
+/// enriched_offset (a replay), with its recorded enrichment; a replay without a record is
+/// skipped (its output was published before the record was dropped).
+fn stamp_new(
     inquiry: &mut Inquiry,
+    offset: i64,
+    inputs: &Inputs<'_>,
     book: &mut Book,
     key: &str,
-    enriched_ns: i64,
-) -> Result<usize, Reason> {
+    output: &mut Output,
+) -> Result<(), Reason> {
+    if offset < 0 {
+        return Err(Reason::Borrowed(reasons::NEW_WITHOUT_OFFSET));
+    }
     let version = inquiry
         .version
         .checked_add(1)
         .ok_or(Reason::Borrowed(reasons::VERSION_OVERFLOW))?;
     let slot = book.slot(key);
-    let (notional, quantity, sequence, _) = book.positions[slot];
-    inquiry.position = notional;
-    inquiry.position_quantity = quantity;
-    inquiry.sequence = sequence;
+    let (notional, quantity, sequence, done_offset, enriched_offset) = book.positions[slot];
+    let enrichment = if offset <= enriched_offset {
+        output.replayed += 1;
+        match inputs.recorded.get(&(key.to_owned(), offset)) {
+            Some(&recorded) => recorded,
+            None => return Ok(()),
+        }
+    } else {
+        let enrichment = (notional, quantity, sequence, inputs.enriched_ns);
+        output.records.push((slot, offset, enrichment));
+        book.set(slot, (notional, quantity, sequence, done_offset, offset));
+        enrichment
+    };
+    (
+        inquiry.position,
+        inquiry.position_quantity,
+        inquiry.sequence,
+        inquiry.enriched_ns,
+    ) = enrichment;
     inquiry.status = Status::PositionEnriched as i32;
     inquiry.version = version;
-    inquiry.enriched_ns = enriched_ns;
-    Ok(slot)
+    inquiry.new_offset = Some(offset);
+    output.push(inquiry, slot);
+    Ok(())
 }

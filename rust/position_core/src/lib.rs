@@ -8,19 +8,21 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
 
 mod args;
 pub mod decide;
 pub mod enrich;
 pub mod frame;
+pub mod generate;
 pub mod proto;
 pub mod reasons;
 mod schema;
 pub mod validate;
 pub mod wire;
 
-use enrich::{Book, Output};
+use enrich::{Book, Output, RecordedMap};
 
 create_exception!(
     tradefast._core,
@@ -73,32 +75,56 @@ fn keyed_results<'py>(py: Python<'py>, output: &Output, book: &Book) -> PyResult
 
 /// See `enrich` in python/tradefast/_core.pyi.
 #[pyfunction(name = "enrich")]
+#[pyo3(signature = (messages, keys, offsets, positions, recorded, enriched_ns))]
 fn enrich_batch<'py>(
     py: Python<'py>,
     messages: &Bound<'py, PyAny>,
+    keys: Vec<Option<Bound<'py, PyBytes>>>,
+    offsets: Vec<i64>,
     positions: &Bound<'py, PyAny>,
+    recorded: RecordedMap,
     enriched_ns: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<Bound<'py, PyAny>> {
+    static ENRICHMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static RECORD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
         let messages = args::bytes_items(messages, "messages")?;
         let mut book = args::positions(positions)?;
         let enriched_ns = args::int64(enriched_ns, "enriched_ns")?;
+        for (what, count) in [("keys", keys.len()), ("offsets", offsets.len())] {
+            if count != messages.len() {
+                return Err(CoreError::new_err(format!(
+                    "got {count} {what} for {} messages",
+                    messages.len()
+                )));
+            }
+        }
         let data = slices(&messages);
-        let output = py.detach(|| enrich::enrich(&data, &mut book, enriched_ns));
+        let kafka_keys: Vec<Option<&[u8]>> = keys
+            .iter()
+            .map(|key| key.as_ref().map(|key| key.as_bytes()))
+            .collect();
+        let inputs = enrich::Inputs {
+            keys: &kafka_keys,
+            offsets: &offsets,
+            recorded: &recorded,
+            enriched_ns,
+        };
+        let output = py.detach(|| enrich::enrich(&data, &inputs, &mut book));
         let (keys, values, errors) = keyed_results(py, &output, &book)?;
         let updated = PyDict::new(py);
         for &slot in &book.changed {
             updated.set_item(&book.keys[slot], book.positions[slot])?;
         }
-        PyTuple::new(
-            py,
-            [
-                keys.into_any(),
-                values.into_any(),
-                updated.into_any(),
-                errors.into_any(),
-            ],
-        )
+        let record = RECORD.import(py, "tradefast.core_types", "Record")?;
+        let records = PyList::empty(py);
+        for &(slot, offset, (notional, quantity, sequence, stamp)) in &output.records {
+            let key = &book.keys[slot];
+            records.append(record.call1((key, offset, notional, quantity, sequence, stamp))?)?;
+        }
+        ENRICHMENT
+            .import(py, "tradefast.core_types", "Enrichment")?
+            .call1((keys, values, updated, records, output.replayed, errors))
     })
 }
 
@@ -163,11 +189,99 @@ fn frame_batch<'py>(
     })
 }
 
+/// See `InquiryMaker` in python/tradefast/_core.pyi.
+#[pyclass(frozen, module = "tradefast._core")]
+struct InquiryMaker {
+    universe: generate::Universe,
+    seed: u64,
+    /// The Kafka key of each universe key, one shared bytes object each.
+    key_objects: Vec<Py<PyBytes>>,
+}
+
+#[pymethods]
+impl InquiryMaker {
+    #[new]
+    #[pyo3(signature = (seed, books, instruments, counterparties))]
+    fn new(
+        py: Python<'_>,
+        seed: u64,
+        books: Vec<String>,
+        instruments: Vec<String>,
+        counterparties: Vec<String>,
+    ) -> PyResult<Self> {
+        for (what, names) in [
+            ("books", &books),
+            ("instruments", &instruments),
+            ("counterparties", &counterparties),
+        ] {
+            if names.is_empty() {
+                return Err(CoreError::new_err(format!("{what} must not be empty")));
+            }
+        }
+        if let Some(book) = books.iter().find(|b| b.is_empty() || b.contains('|')) {
+            return Err(CoreError::new_err(format!(
+                "book {book:?} must be non-empty and without '|'"
+            )));
+        }
+        if instruments.iter().any(String::is_empty) {
+            return Err(CoreError::new_err("instruments must be non-empty"));
+        }
+        let keys: Vec<(String, String)> = books
+            .iter()
+            .flat_map(|b| instruments.iter().map(move |i| (b.clone(), i.clone())))
+            .collect();
+        let key_objects = keys
+            .iter()
+            .map(|(b, i)| PyBytes::new(py, format!("{b}|{i}").as_bytes()).unbind())
+            .collect();
+        Ok(Self {
+            universe: generate::Universe {
+                keys,
+                counterparties,
+            },
+            seed,
+            key_objects,
+        })
+    }
+
+    #[pyo3(signature = (first_id, created_ns))]
+    fn make<'py>(
+        &self,
+        py: Python<'py>,
+        first_id: i64,
+        created_ns: Vec<i64>,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        guarded(|| {
+            let count = i64::try_from(created_ns.len()).unwrap_or(i64::MAX);
+            if first_id < 1 || first_id > i64::MAX - count {
+                return Err(CoreError::new_err(format!(
+                    "first_id must be in [1, {}], got {first_id}",
+                    i64::MAX - count
+                )));
+            }
+            let output =
+                py.detach(|| generate::generate(&self.universe, self.seed, first_id, &created_ns));
+            let keys = output
+                .slots
+                .iter()
+                .map(|&slot| self.key_objects[slot].bind(py));
+            let mut start = 0;
+            let values = output.ends.iter().map(|&end| {
+                let value = PyBytes::new(py, &output.encoded[start..end]);
+                start = end;
+                value
+            });
+            Ok((PyList::new(py, keys)?, PyList::new(py, values)?))
+        })
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CoreError", m.py().get_type::<CoreError>())?;
     m.add_function(wrap_pyfunction!(enrich_batch, m)?)?;
     m.add_function(wrap_pyfunction!(decide_batch, m)?)?;
     m.add_function(wrap_pyfunction!(frame_batch, m)?)?;
+    m.add_class::<InquiryMaker>()?;
     Ok(())
 }

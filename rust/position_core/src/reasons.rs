@@ -16,6 +16,11 @@ pub const UNKNOWN_STATUS: &str = "unknown status";
 pub const NOTIONAL_OVERFLOW: &str = "notional overflows int64";
 pub const VERSION_OVERFLOW: &str = "version overflows int64";
 pub const POSITION_OVERFLOW: &str = "position overflows int64";
+pub const KEY_MISMATCH: &str = "Kafka key is not the inquiry's book|instrument";
+pub const NEW_WITHOUT_OFFSET: &str = "NEW not read from inquiries.new";
+pub const DONE_WITHOUT_NEW_OFFSET: &str =
+    "DONE without new_offset (not enriched by the position service)";
+pub const NEGATIVE_NEW_OFFSET: &str = "new_offset must not be negative";
 
 /// The reason for a known status the called stage does not handle.
 pub fn unexpected_status(name: &str) -> Reason {

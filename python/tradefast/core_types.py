@@ -1,0 +1,46 @@
+"""The result types shared by both cores (`tradefast._core` builds these same classes), so a
+caller reads fields by name and the differential tests compare the two cores as values."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# Position of one key "book|instrument": (notional cents, quantity, sequence, done_offset,
+# enriched_offset). `sequence` counts the DONE inquiries applied; `done_offset` is the
+# inquiries.new offset of the last DONE applied and `enriched_offset` that of the last NEW
+# enriched (-1 for none): the fences that make a replayed DONE or NEW recognisable.
+Position = tuple[int, int, int, int, int]
+NO_POSITION: Position = (0, 0, 0, -1, -1)
+
+# What a NEW was enriched with, kept until its output is surely published, so a replay of that
+# NEW publishes the same enrichment: (notional, quantity, sequence, enriched_ns).
+Recorded = tuple[int, int, int, int]
+
+
+class Record(NamedTuple):
+    """The enrichment of one NEW, to be stored with the batch's position write."""
+
+    key: str
+    offset: int
+    notional: int
+    quantity: int
+    sequence: int
+    enriched_ns: int
+
+
+class Enrichment(NamedTuple):
+    """The result of `enrich` on one batch."""
+
+    keys: list[bytes]
+    """Kafka keys of the enriched inquiries, in input order."""
+    values: list[bytes]
+    """Encoded POSITION_ENRICHED inquiries, in input order."""
+    updated: dict[str, Position]
+    """The final position of every key whose position or fences moved."""
+    records: list[Record]
+    """The enrichment of every NEW enriched for the first time."""
+    replayed: int
+    """Messages recognised as replays: NEWs at or below their key's enriched_offset (published
+    again from their record, or skipped when none is given) and DONEs at or below done_offset."""
+    errors: list[tuple[int, str]]
+    """(index, reason) of every message that was refused."""

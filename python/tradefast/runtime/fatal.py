@@ -1,0 +1,6 @@
+"""The one failure a service does not retry."""
+
+
+class FatalError(RuntimeError):
+    """A failure that retrying cannot mend (corrupt state, a conflict that never settles): the
+    service stops, logs it in one line and exits non-zero so its supervisor sees it."""

@@ -1,0 +1,77 @@
+"""One decision per inquiry with a position limit, under repeated `kill -9`.
+
+With a limit, the trader's decision depends on the position an inquiry was enriched with. A
+position service killed after its Redis write and before its commit replays NEW inquiries whose
+keys have since moved; it must publish them again with the enrichment they had the first time, so
+the trader (itself killed and replaying) can only ever repeat the same decision. Few keys and half
+of the inquiries DONE make sure each replay window holds DONEs of the replayed keys.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from chaos_harness import (
+    enriched_twice_differently,
+    metric,
+    services,
+    topic_size,
+    verify,
+    wait_until,
+)
+from tradefast.config import Settings
+from tradefast.infra.netcheck import free_port
+
+pytestmark = pytest.mark.chaos
+
+COUNT = 10_000
+TRADER_ARGS = ("--position-limit", "20000000", "--done-fraction", "0.5")
+# Kill the position service (p) or the trader (t) once this many decisions are out.
+KILLS = ((1_500, "p"), (3_000, "t"), (4_500, "p"), (6_500, "p"), (8_000, "t"))
+
+
+def test_a_replayed_inquiry_is_decided_the_same_way(
+    settings: Settings, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    metrics_port = free_port()
+    with services(settings, tmp_path) as make:
+        position = make(
+            "position", extra_env={"TRADEFAST_POSITION_METRICS_PORT": str(metrics_port)}
+        ).start()
+        trader = make("trader", *TRADER_ARGS).start()
+        generator = make(
+            "generator", "--rate", "2000", "--count", str(COUNT), "--books", "BOOK1"
+        ).start()
+        for threshold, victim_name in KILLS:
+            victim = position if victim_name == "p" else trader
+            wait_until(
+                lambda t=threshold: topic_size(settings, settings.topics.decided) >= t,  # type: ignore[misc]
+                f"{threshold} decisions: {victim.tail()}",
+            )
+            victim.kill9()
+            time.sleep(0.3)
+            victim.start()
+        assert generator.wait_exit() == 0, generator.tail()
+        verdict = verify(settings, redis_client)
+        # The last position process replays what its killed predecessor left uncommitted once
+        # the group gives it the partitions (after the dead member's session times out).
+        wait_until(
+            lambda: metric(metrics_port, "tradefast_position_replayed_total") > 0,
+            f"the last position process to absorb a replay: {position.tail()}",
+            wait=60,
+        )
+        replayed = metric(metrics_port, "tradefast_position_replayed_total")
+        assert position.alive and trader.alive
+    assert position.starts == 4 and trader.starts == 3, "every kill happened"
+    assert not enriched_twice_differently(settings)
+    assert verdict.enriched_messages > verdict.generated, "the position service replayed"
+    assert verdict.decided_messages > verdict.generated, "the trader replayed"
+    print(
+        verdict.summary(
+            f"position limit on, position service killed 3x and trader 2x (kill -9); the last "
+            f"position process absorbed {replayed:.0f} replayed inputs"
+        )
+    )
