@@ -31,7 +31,7 @@ def test_sigterm_commits_what_was_handled_and_exits_zero(
     finally:
         if service.poll() is None:
             service.kill()
-            service.wait()
+            service.wait(10)
 
     assert service.returncode == 0, stderr
     assert "trader stopped" in stderr
