@@ -14,6 +14,7 @@ import redis
 from tradefast import config
 from tradefast.positions import audit
 from tradefast.positions.store import Position, PositionRow, PositionStore
+from tradefast.services.options import bounded
 
 
 def register(subparsers: Any) -> None:
@@ -31,6 +32,7 @@ def register(subparsers: Any) -> None:
         description="Recompute every position from the DONE messages of the decided topic "
         "(each inquiry once) and print where Redis differs; exit 1 if it does.",
     )
+    _add_timeout(check)
     check.set_defaults(func=_check)
     rebuild = actions.add_parser(
         "rebuild",
@@ -38,7 +40,19 @@ def register(subparsers: Any) -> None:
         description="Replace every position in Redis by the one recomputed from the decided "
         "topic. Stop the position service first: it would race the rebuild.",
     )
+    _add_timeout(rebuild)
     rebuild.set_defaults(func=_rebuild)
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=bounded(float, 1.0, 3600.0),
+        default=audit.PATIENCE,
+        metavar="SECONDS",
+        help="fail (exit 2) when Kafka leaves the read this long without an answer "
+        "(default: %(default).0f)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -61,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
-        log = audit.positions_from_log(settings)
+        log = audit.positions_from_log(settings, args.timeout)
         rows = asyncio.run(_read(settings.redis_url))
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions check: {exc}", file=sys.stderr)
@@ -84,7 +98,7 @@ def _check(args: argparse.Namespace) -> int:
 def _rebuild(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
-        log = audit.positions_from_log(settings)
+        log = audit.positions_from_log(settings, args.timeout)
         asyncio.run(_replace(settings.redis_url, log))
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
