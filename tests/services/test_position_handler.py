@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+import pytest
 import redis
 import redis.asyncio as aioredis
 from confluent_kafka import Message
-from service_io import inquiry
+from service_io import CORES, inquiry
 from tradefast import core
 from tradefast.config import Settings
 from tradefast.positions.store import Position, PositionStore
@@ -43,10 +44,12 @@ def message(topic: str, offset: int, value: Inquiry, key: bytes = b"BOOK1|AAPL")
     )
 
 
-def handle(settings: Settings, store_type: type[PositionStore], batch: list[Message]) -> Outcome:
+def handle(
+    settings: Settings, store_type: type[PositionStore], batch: list[Message], core_name: str
+) -> Outcome:
     async def run() -> tuple[Outcome, PositionStore]:
         store = store_type(aioredis.Redis.from_url(settings.redis_url))
-        handler = PositionHandler(core.load("reference"), store, settings.topics.enriched)
+        handler = PositionHandler(core.load(core_name), store, settings.topics.enriched)
         try:
             return await handler(batch), store
         finally:
@@ -58,13 +61,14 @@ def handle(settings: Settings, store_type: type[PositionStore], batch: list[Mess
     return outcome
 
 
+@pytest.mark.parametrize("core_name", CORES)
 def test_a_concurrent_write_makes_the_batch_redo_on_the_new_position(
-    settings: Settings, redis_client: redis.Redis
+    settings: Settings, redis_client: redis.Redis, core_name: str
 ) -> None:
     done = inquiry(6, Status.DONE, quantity=100, price=200, version=3)
     batch = [message(settings.topics.decided, 0, done), message(settings.topics.new, 0, inquiry(7))]
 
-    outcome = handle(settings, RacingStore, batch)
+    outcome = handle(settings, RacingStore, batch, core_name)
 
     enriched = Inquiry.FromString(outcome.values[0])
     assert (enriched.position, enriched.position_quantity, enriched.sequence) == (21_000, 110, 2)
@@ -76,8 +80,9 @@ def test_a_concurrent_write_makes_the_batch_redo_on_the_new_position(
     }
 
 
+@pytest.mark.parametrize("core_name", CORES)
 def test_a_wrong_kafka_key_still_reads_the_inquiry_s_own_position(
-    settings: Settings, redis_client: redis.Redis
+    settings: Settings, redis_client: redis.Redis, core_name: str
 ) -> None:
     redis_client.hset(
         "position:{BOOK2}:MSFT",
@@ -86,7 +91,7 @@ def test_a_wrong_kafka_key_still_reads_the_inquiry_s_own_position(
     misrouted = inquiry(9, book="BOOK2", instrument="MSFT")
     batch = [message(settings.topics.new, 0, misrouted, key=b"BOOK1|AAPL")]
 
-    outcome = handle(settings, PositionStore, batch)
+    outcome = handle(settings, PositionStore, batch, core_name)
 
     enriched = Inquiry.FromString(outcome.values[0])
     assert (enriched.position, enriched.sequence) == (500, 1)
