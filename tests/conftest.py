@@ -3,7 +3,9 @@
 `infra` starts both on free ports in a temporary folder (or uses those that
 TRADEFAST_KAFKA_BOOTSTRAP / TRADEFAST_REDIS_URL name, if they answer) and stops them at the end.
 `settings` gives each test its own topic prefix (the four pipeline topics created) and an empty
-Redis database, so tests never see each other's messages or keys.
+Redis database, so tests never see each other's messages or keys. On a Redis the suite did not
+start, that database is one the suite claims for itself (see redis_claim.py): the data of others
+is never wiped.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis_claim
 from tradefast import config
 from tradefast.config import Settings
-from tradefast.infra.local import LocalInfra
+from tradefast.infra.local import REDIS, LocalInfra
 from tradefast.infra.netcheck import free_port
 from tradefast.infra.topics import ensure_topics
 
@@ -44,9 +47,14 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         ),
         ephemeral=True,
     )
-    local.up()
+    started = local.up()
+    ours = any(server.name == REDIS and server.record is not None for server in started)
     try:
+        if not ours:
+            redis_url = redis_claim.claim_database(redis_url)
         yield Infra(kafka_bootstrap=bootstrap, redis_url=redis_url)
+        if not ours:
+            redis_claim.release(redis_url)
     finally:
         local.down()  # stops only what `up` started; servers named by the environment stay
 
@@ -72,11 +80,7 @@ def settings(infra: Infra, tmp_path: Path) -> Settings:
     home.mkdir()
     test_settings = settings_for(infra, home, prefix=f"t{uuid.uuid4().hex[:12]}.")
     ensure_topics(test_settings)
-    client = redis.Redis.from_url(test_settings.redis_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
+    redis_claim.reset(test_settings.redis_url)
     return test_settings
 
 

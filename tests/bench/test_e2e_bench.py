@@ -42,6 +42,7 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
         env=env,
         capture_output=True,
         text=True,
+        timeout=240,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

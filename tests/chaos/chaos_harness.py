@@ -77,7 +77,7 @@ class ServiceProcess:
         """SIGKILL: no handler runs, nothing is flushed or committed."""
         assert self._process is not None and self.alive, f"{self.name} is not running"
         self._process.send_signal(signal.SIGKILL)
-        self._process.wait()
+        self._process.wait(10)
 
     def wait_exit(self, wait: float = WAIT) -> int:
         assert self._process is not None
@@ -91,7 +91,7 @@ class ServiceProcess:
             self._process.wait(30)
         except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.wait()
+            self._process.wait(10)
 
     def tail(self, lines: int = 30) -> str:
         if not self.log.exists():

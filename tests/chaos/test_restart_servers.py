@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis_claim
 from chaos_harness import services, topic_size, verify, wait_until
 from conftest import Infra
 from tradefast import config
@@ -51,7 +52,7 @@ def own_infra(request: pytest.FixtureRequest, infra: Infra, tmp_path: Path) -> I
             else infra.kafka_bootstrap,
             "TRADEFAST_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"
             if own == REDIS
-            else infra.redis_url.rsplit("/", 1)[0] + "/15",
+            else infra.redis_url,
             "TRADEFAST_TOPIC_PREFIX": f"r{uuid.uuid4().hex[:12]}.",
             "TRADEFAST_GATEWAY_PORT": str(free_port()),
             "TRADEFAST_DASHBOARD_PORT": str(free_port()),
@@ -60,8 +61,7 @@ def own_infra(request: pytest.FixtureRequest, infra: Infra, tmp_path: Path) -> I
     local = LocalInfra(settings)
     local.up()
     try:
-        with redis.Redis.from_url(settings.redis_url) as client:
-            client.flushdb()
+        redis_claim.reset(settings.redis_url)
         yield OwnInfra(local, own)
     finally:
         local.down()  # stops only the server this fixture started

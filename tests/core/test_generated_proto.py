@@ -26,6 +26,7 @@ def test_committed_classes_match_the_schema(tmp_path: Path) -> None:
         ],
         check=True,
         env=env,
+        timeout=60,
     )
     for name in ("tradefast_pb2.py", "tradefast_pb2.pyi"):
         assert (tmp_path / name).read_text() == (COMMITTED / name).read_text(), (

@@ -33,7 +33,7 @@ def test_ephemeral_server_stops_when_its_starter_is_killed(tmp_path: Path) -> No
     record = ProcessRecord.from_json(json.loads(starter.stdout.readline()))
     assert is_running(record)
     starter.send_signal(signal.SIGKILL)
-    starter.wait()
+    starter.wait(10)
     deadline = time.monotonic() + 30
     while is_running(record) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -18,6 +18,7 @@ def test_integration_script_passes(infra: Infra) -> None:
         env=env,
         capture_output=True,
         text=True,
+        timeout=240,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

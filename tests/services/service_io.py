@@ -18,6 +18,9 @@ from tradefast.runtime.shutdown import Shutdown
 
 # Waits are bounded so a broken pipeline fails the test instead of hanging it.
 WAIT = 60.0
+# The services' hot path: the Rust core (what they run by default) and the Python reference
+# (the specification), for tests parametrized over both.
+CORES = ("rust", "reference")
 
 
 def inquiry(

@@ -1,6 +1,7 @@
 """Generator, position service and auto trader together on real Kafka and Redis: every inquiry
 is decided, positions are exact to the cent, enriched positions are consistent with the DONE
-history, and per-key order holds; also with two position-service instances sharing the work."""
+history, and per-key order holds; also with two position-service instances sharing the work.
+The services run on the Rust core, their default; the first test also on the Python reference."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+import pytest
 import redis
 from pipeline_checks import (
     assert_enriched_positions_are_prefix_sums,
@@ -18,7 +20,7 @@ from pipeline_checks import (
     wait_for_positions,
 )
 from prometheus_client import REGISTRY
-from service_io import decoded, reader, running
+from service_io import CORES, decoded, reader, running
 from tradefast.config import Settings
 from tradefast.positions.store import PositionStore
 from tradefast.proto.tradefast_pb2 import Status
@@ -47,6 +49,7 @@ def position(
     name: str = "position",
     batch_size: int = 500,
     after: tuple[str, int] = ("", 0),
+    core_name: str = "rust",
 ) -> Main:
     """A position-service instance; it starts once the instance named `after[0]` has consumed
     `after[1]` new inquiries, so it can join mid-stream (a rebalance)."""
@@ -56,7 +59,7 @@ def position(
         while inputs and consumed(first, settings.topics.new) < inputs:
             await asyncio.sleep(0.01)
         store = PositionStore.from_url(settings.redis_url)
-        spec = position_spec(settings, store, core_name="reference", batch_size=batch_size)
+        spec = position_spec(settings, store, core_name=core_name, batch_size=batch_size)
         # One consumer group; the names tell the instances apart in the metrics.
         await serve(replace(spec, name=name, group="tradefast-position"), settings, shutdown)
 
@@ -67,9 +70,9 @@ def consumed(service: str, topic: str) -> float:
     return sample("tradefast_messages_in_total", service=service, topic=topic)
 
 
-def trader(settings: Settings) -> Main:
+def trader(settings: Settings, core_name: str = "rust") -> Main:
     async def main(shutdown: Shutdown) -> None:
-        await serve(trader_spec(settings, 5, 0.3, None, core_name="reference"), settings, shutdown)
+        await serve(trader_spec(settings, 5, 0.3, None, core_name=core_name), settings, shutdown)
 
     return main
 
@@ -86,13 +89,18 @@ def generator(settings: Settings, after: tuple[str, ...] = (), rate: float = RAT
     return main
 
 
+@pytest.mark.parametrize("core_name", CORES)
 def test_every_inquiry_is_decided_and_positions_are_exact(
-    settings: Settings, redis_client: redis.Redis
+    settings: Settings, redis_client: redis.Redis, core_name: str
 ) -> None:
     with (
         reader(settings, settings.topics.decided) as decided_topic,
         reader(settings, settings.topics.enriched) as enriched_topic,
-        running(position(settings), trader(settings), generator(settings)),
+        running(
+            position(settings, core_name=core_name),
+            trader(settings, core_name),
+            generator(settings),
+        ),
     ):
         decided = decoded(decided_topic.read(COUNT))
         enriched = decoded(enriched_topic.read(COUNT))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+import pytest
 import redis
 from service_io import (
+    CORES,
     WAIT,
     decoded,
     inquiry,
@@ -25,10 +27,10 @@ from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.position import position_spec
 
 
-def position_service(settings: Settings) -> Callable[[Shutdown], Awaitable[None]]:
+def position_service(settings: Settings, core_name: str) -> Callable[[Shutdown], Awaitable[None]]:
     async def main(shutdown: Shutdown) -> None:
         store = PositionStore.from_url(settings.redis_url)
-        await serve(position_spec(settings, store, core_name="reference"), settings, shutdown)
+        await serve(position_spec(settings, store, core_name=core_name), settings, shutdown)
 
     return main
 
@@ -40,11 +42,13 @@ def wait_for_field(client: redis.Redis, key: str, field: str, value: int) -> Non
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("core_name", CORES)
 def test_enriches_from_applied_dones_and_fences_replays(
-    settings: Settings, redis_client: redis.Redis
+    settings: Settings, redis_client: redis.Redis, core_name: str
 ) -> None:
     key = "position:{BOOK1}:AAPL"
-    with running(position_service(settings)), reader(settings, settings.topics.enriched) as out:
+    service = position_service(settings, core_name)
+    with running(service), reader(settings, settings.topics.enriched) as out:
         publish_inquiries(settings, settings.topics.new, [inquiry(101)])
         first = decoded(out.read(1))[0]
         # The decisions carry their NEW's offset, as the trader copies it from the enriched one.
@@ -83,10 +87,13 @@ def test_enriches_from_applied_dones_and_fences_replays(
     assert [m.key() for m in out.messages] == [b"BOOK1|AAPL"] * 3
 
 
-def test_malformed_goes_to_dead_letters_and_the_next_is_processed(settings: Settings) -> None:
+@pytest.mark.parametrize("core_name", CORES)
+def test_malformed_goes_to_dead_letters_and_the_next_is_processed(
+    settings: Settings, core_name: str
+) -> None:
     garbage = b"\xff\xff\xff not protobuf"
     with (
-        running(position_service(settings)),
+        running(position_service(settings, core_name)),
         reader(settings, settings.topics.enriched) as out,
         reader(settings, settings.topics.dead_letter) as dlq,
     ):
@@ -106,8 +113,12 @@ def test_malformed_goes_to_dead_letters_and_the_next_is_processed(settings: Sett
     assert enriched.inquiry_id == 7 and enriched.status == Status.POSITION_ENRICHED
 
 
-def test_invalid_inquiry_is_dead_lettered_with_its_reason(settings: Settings) -> None:
-    with running(position_service(settings)), reader(settings, settings.topics.dead_letter) as dlq:
+@pytest.mark.parametrize("core_name", CORES)
+def test_invalid_inquiry_is_dead_lettered_with_its_reason(
+    settings: Settings, core_name: str
+) -> None:
+    service = position_service(settings, core_name)
+    with running(service), reader(settings, settings.topics.dead_letter) as dlq:
         publish_inquiries(settings, settings.topics.new, [inquiry(8, quantity=-100)])
         dead = dlq.read(1)[0]
     assert dict(dead.headers() or [])[dead_letter.REASON] == b"quantity must be positive"

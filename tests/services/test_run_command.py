@@ -45,11 +45,11 @@ def test_run_starts_the_pipeline_and_ctrl_c_stops_it(
         watchdog.start()
         lines.append(run.stdout.read())
         watchdog.cancel()
-        run.wait()
+        run.wait(10)
     finally:
         if run.poll() is None:
             run.kill()
-            run.wait()
+            run.wait(10)
     output = "".join(lines)
 
     assert run.returncode == 0, output

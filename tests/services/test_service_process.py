@@ -18,7 +18,7 @@ from tradefast.proto.tradefast_pb2 import Status
 def test_sigterm_commits_what_was_handled_and_exits_zero(
     settings: Settings, settings_env: dict[str, str]
 ) -> None:
-    env = {**os.environ, **settings_env, "TRADEFAST_CORE": "reference"}
+    env = {**os.environ, **settings_env, "TRADEFAST_CORE": "rust"}
     command = [sys.executable, "-m", "tradefast", "service", "trader", "--metrics-port", "0"]
     enriched = [inquiry(n, Status.POSITION_ENRICHED, version=2) for n in range(1, 51)]
     service = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
@@ -31,7 +31,7 @@ def test_sigterm_commits_what_was_handled_and_exits_zero(
     finally:
         if service.poll() is None:
             service.kill()
-            service.wait()
+            service.wait(10)
 
     assert service.returncode == 0, stderr
     assert "trader stopped" in stderr

@@ -112,7 +112,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
+            process.wait(10)
 
 
 class Recorder(WSListener):

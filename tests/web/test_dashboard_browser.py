@@ -69,7 +69,7 @@ class Pipeline:
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)
-        process.wait()
+        process.wait(10)
 
     def stop_all(self) -> None:
         for name in list(self.processes):

@@ -22,3 +22,12 @@ CLIENT_ERRORS = Counter(
 BAD_MESSAGES = Counter(
     "tradefast_gateway_bad_messages", "Kafka values that are not a decodable Inquiry"
 )
+TASK_FAILURES = Counter(
+    "tradefast_gateway_task_failures",
+    "Gateway tasks (feed, positions, feed watchdog) that died; the gateway then exits non-zero",
+    ["task"],
+)
+FEED_AGE = Gauge(
+    "tradefast_gateway_feed_age_seconds",
+    "Seconds since the feed loop last went round (it does at least every 0.1 s when healthy)",
+)

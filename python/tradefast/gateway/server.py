@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from picows import (
@@ -84,12 +85,15 @@ class FeedListener(WSListener):
 
 
 class Router:
-    """Decides each upgrade request: the feed, the health check, or an HTTP error."""
+    """Decides each upgrade request: the feed, the health check, or an HTTP error.
 
-    def __init__(self, hub: Hub, policy: AccessPolicy) -> None:
+    `not_ready` says why the gateway should not take traffic (starting, a stalled feed), or None.
+    """
+
+    def __init__(self, hub: Hub, policy: AccessPolicy, not_ready: Callable[[], str | None]) -> None:
         self._hub = hub
         self._policy = policy
-        self.ready = False
+        self._not_ready = not_ready
 
     def __call__(self, request: WSUpgradeRequest) -> WSUpgradeResponseWithListener:
         path = request.path.decode("latin-1")
@@ -113,7 +117,8 @@ class Router:
         )
 
     def _health(self) -> WSUpgradeResponseWithListener:
-        if self.ready:
+        problem = self._not_ready()
+        if problem is None:
             return WSUpgradeResponseWithListener(
                 WSUpgradeResponse.create_ok_response(
                     f"ready: {self._hub.client_count} clients\n".encode()
@@ -121,5 +126,5 @@ class Router:
                 None,
             )
         return WSUpgradeResponseWithListener(
-            WSUpgradeResponse.create_error_response(503, b"starting\n"), None
+            WSUpgradeResponse.create_error_response(503, f"{problem}\n".encode()), None
         )

@@ -14,9 +14,11 @@ from redis.exceptions import RedisError
 
 from tradefast.config import Settings
 from tradefast.core import load
+from tradefast.gateway import metrics as gateway_metrics
 from tradefast.gateway.access import AccessPolicy, dashboard_origins
 from tradefast.gateway.feed import StageFeed
 from tradefast.gateway.hub import Hub, HubLimits
+from tradefast.gateway.liveness import FeedHeartbeat, FeedStalled
 from tradefast.gateway.server import MAX_CLIENT_FRAME, Router
 from tradefast.gateway.snapshot import read_positions
 from tradefast.positions.store import PositionStore
@@ -36,6 +38,11 @@ POSITIONS_MIN_GAP = 0.05
 STARTUP_RETRY = 1.0
 # Lets clients read their close frame before the process goes.
 GOODBYE_GRACE = 0.2
+# The feed loop goes round at least every CONSUME_WAIT; this long without a turn, /healthz says
+# the feed is stalled; this much longer, the gateway exits non-zero for its supervisor.
+FEED_STALE = 5.0
+FEED_STALL_EXIT = 30.0
+WATCH_INTERVAL = 1.0
 
 
 def access_policy(settings: Settings) -> AccessPolicy:
@@ -54,7 +61,8 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
             flush_interval=settings.gateway_flush_ms / 1000,
         ),
     )
-    router = Router(hub, access_policy(settings))
+    heartbeat = FeedHeartbeat(FEED_STALE)
+    router = Router(hub, access_policy(settings), heartbeat.problem)
     try:
         server = await ws_create_server(
             router,
@@ -72,26 +80,62 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
     store = PositionStore.from_url(settings.redis_url)
     feed = StageFeed(settings)
     positions_due = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
+    tasks: dict[str, asyncio.Task[None]] = {}
+    failed = False
     try:
         if not await _start(feed, store, hub, shutdown):
             return
-        router.ready = True
         metrics = ServiceMetrics("gateway")
-        tasks = [
-            asyncio.create_task(_consume(feed, hub, metrics, positions_due, shutdown)),
-            asyncio.create_task(_refresh_positions(store, hub, positions_due, shutdown)),
-        ]
-        await shutdown.requested.wait()
+        gateway_metrics.FEED_AGE.set_function(lambda: heartbeat.age() or 0.0)
+        tasks = {
+            "feed": asyncio.create_task(
+                _consume(feed, hub, metrics, positions_due, heartbeat, shutdown)
+            ),
+            "positions": asyncio.create_task(
+                _refresh_positions(store, hub, positions_due, shutdown)
+            ),
+            "feed watchdog": asyncio.create_task(_watch_feed(heartbeat, shutdown)),
+        }
+        failed = await _until_stop_or_failure(tasks, shutdown)
     finally:
-        for task in tasks:
+        for task in tasks.values():
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
         server.close()
         hub.close_all()
         await asyncio.sleep(GOODBYE_GRACE)
         feed.close()
         await store.close()
+    if failed:
+        raise SystemExit(1)
+
+
+async def _until_stop_or_failure(tasks: dict[str, asyncio.Task[None]], shutdown: Shutdown) -> bool:
+    """Wait for a stop request or the end of any task; True (logged, counted) if a task ended
+    first. A gateway with a dead task would go on serving a frozen view: it stops instead, and
+    its supervisor starts a fresh one."""
+    stop = asyncio.create_task(shutdown.requested.wait())
+    try:
+        done, _ = await asyncio.wait([stop, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    failed = False
+    for name, task in tasks.items():
+        if task not in done:
+            continue
+        failed = True
+        gateway_metrics.TASK_FAILURES.labels(name).inc()
+        error = task.exception()
+        if error is None:
+            log.error("the %s task ended unexpectedly: stopping the gateway (exit code 1)", name)
+        else:
+            log.error(
+                "the %s task failed: %s: stopping the gateway (exit code 1)",
+                name,
+                error,
+                exc_info=error,
+            )
+    return failed
 
 
 async def _start(feed: StageFeed, store: PositionStore, hub: Hub, shutdown: Shutdown) -> bool:
@@ -114,9 +158,11 @@ async def _consume(
     hub: Hub,
     metrics: ServiceMetrics,
     positions_due: asyncio.Event,
+    heartbeat: FeedHeartbeat,
     shutdown: Shutdown,
 ) -> None:
     while not shutdown.is_requested:
+        heartbeat.beat()
         values = await feed.next_values(MAX_BATCH, CONSUME_WAIT)
         if values:
             metrics.received("stages", len(values))
@@ -125,6 +171,21 @@ async def _consume(
             # A batch that was already there returns without awaiting anything: yield, so the
             # flush and the clients' sockets get their turn under sustained load.
             await asyncio.sleep(0)
+
+
+async def _watch_feed(heartbeat: FeedHeartbeat, shutdown: Shutdown) -> None:
+    """Log when the feed loop stalls and when it moves again; raise FeedStalled past the limit."""
+    stalled = False
+    while not shutdown.is_requested:
+        await shutdown.sleep(WATCH_INTERVAL)
+        age = heartbeat.age() or 0.0
+        if age > FEED_STALL_EXIT:
+            raise FeedStalled(f"the feed loop made no progress for {age:.1f} s")
+        if age > FEED_STALE and not stalled:
+            log.error("the feed loop made no progress for %.1f s: /healthz answers 503", age)
+        elif age <= FEED_STALE and stalled:
+            log.info("the feed loop is moving again")
+        stalled = age > FEED_STALE
 
 
 async def _refresh_positions(

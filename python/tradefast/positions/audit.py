@@ -12,6 +12,7 @@ never enriched again with another position.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,28 +28,46 @@ from tradefast.runtime import ServiceSpec
 
 METADATA_TIMEOUT = 10.0
 CONSUME_WAIT = 1.0
+# How long the broker may leave a read without an answer before it fails (the commands' default).
+PATIENCE = 30.0
+# A bounded prefetch: memory stays small on a long topic, and a broker that stops answering
+# mid-read is noticed while most of the topic is still to come, not after.
+PREFETCH_KBYTES = 8192
 
 
 class LogUnavailable(RuntimeError):
     """The broker did not answer or the topic does not exist."""
 
 
-def read_topic(settings: Settings, topic: str) -> Iterator[Message]:
-    """Every message of `topic` from the first offset up to the end it had when called."""
+def read_topic(settings: Settings, topic: str, patience: float = PATIENCE) -> Iterator[Message]:
+    """Every message of `topic` from the first offset up to the end it had when called. Raises
+    LogUnavailable when the broker leaves the read `patience` seconds without a message."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"tradefast-audit-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "enable.partition.eof": False,
+            "queued.max.messages.kbytes": PREFETCH_KBYTES,
             "log_level": 0,
         }
     )
     try:
-        ends = _ends(consumer, topic, settings.kafka_bootstrap)
+        ends = _ends(consumer, topic, settings.kafka_bootstrap, patience)
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        partitions, read, answered = len(ends), 0, time.monotonic()
         while ends:
-            for message in consumer.consume(10_000, CONSUME_WAIT):
+            silent = time.monotonic() - answered
+            if silent > patience:
+                raise LogUnavailable(
+                    f"Kafka at {settings.kafka_bootstrap} stopped answering while reading "
+                    f"{topic}: nothing for {silent:.0f} s after {read} messages, "
+                    f"{len(ends)} of {partitions} partitions not read to their end"
+                )
+            messages = consumer.consume(10_000, min(CONSUME_WAIT, patience - silent))
+            if messages:
+                answered = time.monotonic()
+            for message in messages:
                 error = message.error()
                 if error is not None:
                     if error.fatal():
@@ -57,6 +76,7 @@ def read_topic(settings: Settings, topic: str) -> Iterator[Message]:
                 partition, offset = message.partition(), message.offset()
                 if partition not in ends or offset is None or offset >= ends[partition]:
                     continue
+                read += 1
                 yield message
                 if offset + 1 >= ends[partition]:
                     del ends[partition]
@@ -64,17 +84,22 @@ def read_topic(settings: Settings, topic: str) -> Iterator[Message]:
         consumer.close()
 
 
-def _ends(consumer: Consumer, topic: str, bootstrap: str) -> dict[int, int]:
-    """The high watermark of every non-empty partition of `topic`."""
+def _ends(consumer: Consumer, topic: str, bootstrap: str, patience: float) -> dict[int, int]:
+    """The high watermark of every non-empty partition of `topic`, all within `patience` s."""
+    deadline = time.monotonic() + patience
+
+    def timeout() -> float:
+        return max(0.001, min(METADATA_TIMEOUT, deadline - time.monotonic()))
+
     try:
-        metadata = consumer.list_topics(topic, timeout=METADATA_TIMEOUT)
+        metadata = consumer.list_topics(topic, timeout=timeout())
         described = metadata.topics.get(topic)
         if described is None or described.error is not None:
             raise LogUnavailable(f"topic {topic} does not exist")
         ends = {}
         for partition in described.partitions:
             low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=METADATA_TIMEOUT
+                TopicPartition(topic, partition), timeout=timeout()
             )
             if high > low:
                 ends[partition] = high
@@ -83,10 +108,10 @@ def _ends(consumer: Consumer, topic: str, bootstrap: str) -> dict[int, int]:
         raise LogUnavailable(f"Kafka at {bootstrap} did not answer: {exc}") from None
 
 
-def _inquiries(settings: Settings, topic: str, status: int) -> Iterator[Inquiry]:
+def _inquiries(settings: Settings, topic: str, status: int, patience: float) -> Iterator[Inquiry]:
     """The valid inquiries of `status` with a new_offset that the services would accept."""
     limit = ServiceSpec.max_message_bytes
-    for message in read_topic(settings, topic):
+    for message in read_topic(settings, topic, patience):
         value = message.value() or b""
         if len(value) + len(message.key() or b"") > limit:
             continue
@@ -101,11 +126,11 @@ def _inquiries(settings: Settings, topic: str, status: int) -> Iterator[Inquiry]
             yield inquiry
 
 
-def positions_from_log(settings: Settings) -> dict[str, Position]:
+def positions_from_log(settings: Settings, patience: float = PATIENCE) -> dict[str, Position]:
     """Every key's position recomputed from the DONE messages of the decided topic (its
     enriched_offset is done_offset: see `with_enriched_offsets` for a rebuild)."""
     positions: dict[str, Position] = {}
-    for inquiry in _inquiries(settings, settings.topics.decided, Status.DONE):
+    for inquiry in _inquiries(settings, settings.topics.decided, Status.DONE, patience):
         key = position_key(inquiry)
         notional, quantity, sequence, done_offset, _ = positions.get(key, NO_POSITION)
         if inquiry.new_offset <= done_offset:
@@ -121,12 +146,13 @@ def positions_from_log(settings: Settings) -> dict[str, Position]:
 
 
 def with_enriched_offsets(
-    settings: Settings, positions: dict[str, Position]
+    settings: Settings, positions: dict[str, Position], patience: float = PATIENCE
 ) -> dict[str, Position]:
     """`positions` with each key's enriched_offset raised to the highest new_offset of the
     enriched topic (keys enriched but never DONE get a position of their own)."""
     result = dict(positions)
-    for inquiry in _inquiries(settings, settings.topics.enriched, Status.POSITION_ENRICHED):
+    enriched = _inquiries(settings, settings.topics.enriched, Status.POSITION_ENRICHED, patience)
+    for inquiry in enriched:
         key = position_key(inquiry)
         notional, quantity, sequence, done_offset, enriched_offset = result.get(key, NO_POSITION)
         if inquiry.new_offset > enriched_offset:

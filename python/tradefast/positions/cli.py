@@ -15,6 +15,7 @@ from tradefast import config
 from tradefast.core_types import Position
 from tradefast.positions import audit
 from tradefast.positions.store import PositionRow, PositionStore
+from tradefast.services.options import bounded
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +33,7 @@ def register(subparsers: Any) -> None:
         description="Recompute every position from the DONE messages of the decided topic "
         "(each inquiry once) and print where Redis differs; exit 1 if it does.",
     )
+    _add_timeout(check)
     check.set_defaults(func=_check)
     rebuild = actions.add_parser(
         "rebuild",
@@ -39,7 +41,19 @@ def register(subparsers: Any) -> None:
         description="Replace every position in Redis by the one recomputed from the decided "
         "topic. Stop the position service first: it would race the rebuild.",
     )
+    _add_timeout(rebuild)
     rebuild.set_defaults(func=_rebuild)
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=bounded(float, 1.0, 3600.0),
+        default=audit.PATIENCE,
+        metavar="SECONDS",
+        help="fail (exit 2) when Kafka leaves the read this long without an answer "
+        "(default: %(default).0f)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -62,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
-        log = audit.positions_from_log(settings)
+        log = audit.positions_from_log(settings, args.timeout)
         rows = asyncio.run(_read(settings.redis_url))
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions check: {exc}", file=sys.stderr)
@@ -85,8 +99,9 @@ def _check(args: argparse.Namespace) -> int:
 def _rebuild(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
-        log = audit.positions_from_log(settings)
-        asyncio.run(_replace(settings.redis_url, audit.with_enriched_offsets(settings, log)))
+        log = audit.positions_from_log(settings, args.timeout)
+        restored = audit.with_enriched_offsets(settings, log, args.timeout)
+        asyncio.run(_replace(settings.redis_url, restored))
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
         return 2
