@@ -35,7 +35,7 @@ def test_cli_writes_the_figures(
     args = parser.parse_args(["bench", "hop", "--count", "20", "--warmup", "2", "--json", str(out)])
     assert args.func(args) == 0
     report = json.loads(out.read_text())
-    assert set(report) == {"kafka_hop", "redis_round_trip"}
+    assert set(report) == {"kafka_hop", "kafka_hop_linger0", "redis_round_trip"}
     for figures in report.values():
         assert figures["count"] == 20
         assert figures["p50_us"] <= figures["p99_us"] <= figures["max_us"]
