@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tradefast import config
-from tradefast.bench import report
+from tradefast.bench import plot, report
 from tradefast.bench.calibrate import host_after, host_before
 from tradefast.bench.e2e import (
     WARMUP_RATE,
@@ -99,7 +99,7 @@ def write_report(results: dict[str, Any], out: Path) -> tuple[Path, Path, Path]:
     paths = stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")
     paths[0].write_text(json.dumps(results, indent=2) + "\n")
     paths[1].write_text(report.markdown(results))
-    report.plot(results, paths[2])
+    plot.plot(results, paths[2])
     return paths
 
 
