@@ -74,8 +74,9 @@ def test_cost_per_inquiry_by_process_and_in_total() -> None:
         "position": Spent(10.0, Counter({"all": 3000, "Fetch": 2000, "Produce": 1000})),
         "generator": Spent(5.0, Counter({"all": 500, "Produce": 500})),
     }
-    cost = summarize(cpu, requests, inquiries=10_000)
+    cost = summarize(cpu, requests, inquiries=10_000, seconds=10.0)
     # The bench's own client is shown but not counted in the pipeline's total.
+    assert cost["seconds"] == 10.0
     assert cost["cpu_us_per_inquiry"] == {
         "client": 25.0,
         "kafka": 200.0,
@@ -84,7 +85,7 @@ def test_cost_per_inquiry_by_process_and_in_total() -> None:
     }
     assert cost["kafka_requests"] == {
         "total": 3500,
-        "per_second": {"generator": 100.0, "position": 300.0, "total": 400.0},
+        "per_second": {"generator": 50.0, "position": 300.0, "total": 350.0},
         "per_inquiry": {"generator": 0.05, "position": 0.3, "total": 0.35},
         "by_type_per_inquiry": {"Fetch": 0.2, "Produce": 0.15},
     }

@@ -83,6 +83,7 @@ class Bench:
         requests_before = self._requests()
         cpu_before = self._cpu_seconds()
         with _client(self.pipeline, first_id, count, record_from, out) as client:
+            started = time.monotonic()
             generated = _generate(self.pipeline, rate, count, first_id)
             try:
                 client.wait(DRAIN)
@@ -104,7 +105,7 @@ class Bench:
         cpu["generator"] = round(generated.cpu_seconds, 3)
         cpu["client"] = seen["cpu_seconds"]
         figures = _figures(self.core, rate, duration, warmup, count, generated.seconds, seen, cpu)
-        figures["cost"] = summarize(cpu, requests, count)
+        figures["cost"] = summarize(cpu, requests, count, done - started)
         figures["loadavg_before"] = loadavg_before
         return figures
 
@@ -127,8 +128,9 @@ class Bench:
         return used
 
     def _requests(self, since: float = 0.0) -> dict[str, Requests]:
-        """Each service's Kafka request counts; with `since`, from statistics newer than that."""
-        wait = 3 * STATS_INTERVAL_MS / 1000
+        """Each service's Kafka request counts; with `since`, from statistics newer than that
+        where they come within 1.5 intervals (an idle producer's do not: see cost.py)."""
+        wait = 1.5 * STATS_INTERVAL_MS / 1000
         found = {
             name: fresh_requests(url, since, wait)
             for name, url in self.pipeline.metrics_urls().items()
@@ -206,20 +208,22 @@ class Generated:
 def _generate(pipeline: Pipeline, rate: float, count: int, first_id: int) -> Generated:
     """Run the generator to the end: its CPU seconds, wall-clock seconds and Kafka requests.
 
-    Its request counts are read from its metrics while it runs; the last statistics come up to
-    one interval before it exits, so the count is carried to its end at the rate measured."""
+    Its CPU counts from when its metrics endpoint first answers, so the interpreter's start-up
+    and imports (about a second of CPU) are not charged to the inquiries. Its request counts are
+    read from its metrics while it runs; the last statistics come up to one interval before it
+    exits, so the count is carried to its end at the rate measured."""
     args = ["--rate", str(rate), "--count", str(count), "--start-id", str(first_id)]
     started = time.monotonic()
     port = free_port()
-    url = metrics_url(port)
     generator = pipeline.generator(args, metrics_port=port)
-    used = 0.0
+    used, serving = 0.0, None
     latest = Requests(clock=started)
     while generator.poll() is None:
+        scraped = scrape_requests(metrics_url(port))
         used = max(used, cpu_seconds(generator.pid))
-        scraped = scrape_requests(url)
-        if scraped is not None and scraped.clock > latest.clock:
-            latest = scraped
+        if scraped is not None:
+            serving = used if serving is None else serving
+            latest = scraped if scraped.clock > latest.clock else latest
         time.sleep(SAMPLE_INTERVAL)
     seconds = time.monotonic() - started
     if generator.returncode != 0:
@@ -227,7 +231,8 @@ def _generate(pipeline: Pipeline, rate: float, count: int, first_id: int) -> Gen
             f"the generator exited with code {generator.returncode} "
             f"(log: {pipeline.log_dir / 'generator.log'})"
         )
-    return Generated(used, seconds, latest.since(Requests(clock=started)).scaled(seconds))
+    requests = latest.since(Requests(clock=started)).scaled(seconds)
+    return Generated(used - (serving or 0.0), seconds, requests)
 
 
 @contextmanager
