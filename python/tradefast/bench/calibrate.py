@@ -74,3 +74,12 @@ def host_after(host: dict[str, Any]) -> dict[str, Any]:
 
 def loadavg() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
+
+
+def describe_host(host: dict[str, Any]) -> str:
+    calibration = host["calibration"]
+    return (
+        f"machine: {host['cpus']} CPUs, load average {host['loadavg_before']}; calibration "
+        f"{calibration['python_loop_per_us']} Python loop iterations/µs, "
+        f"{calibration['sha256_mib_per_s']} MiB/s SHA-256"
+    )

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tradefast import config
-from tradefast.bench.calibrate import host_after, host_before, loadavg
+from tradefast.bench.calibrate import describe_host, host_after, host_before, loadavg
 from tradefast.bench.cost import (
     STATS_INTERVAL_MS,
     Requests,
@@ -317,6 +317,7 @@ def _run(args: argparse.Namespace) -> int:
         settings = config.load()
         core = args.core or settings.core
         host = host_before()
+        print(describe_host(host), flush=True)
         with servers_for(settings), running_bench(settings, core) as bench:
             warm = bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
             floor = measure_floor(settings, args.hop_count, max(1, args.hop_count // 10))

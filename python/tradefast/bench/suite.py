@@ -18,7 +18,7 @@ from typing import Any
 
 from tradefast import config
 from tradefast.bench import plot, report
-from tradefast.bench.calibrate import host_after, host_before
+from tradefast.bench.calibrate import describe_host, host_after, host_before
 from tradefast.bench.e2e import (
     WARMUP_RATE,
     BenchError,
@@ -62,7 +62,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def run_suite(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     host = host_before()
-    print(f"machine: {host}", flush=True)
+    print(describe_host(host), flush=True)
     e2e: list[dict[str, Any]] = []
     found: dict[str, Any] = {}
     warm: dict[str, Any] | None = None
