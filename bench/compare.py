@@ -1,8 +1,9 @@
 """Compare two `make bench` results: `python bench/compare.py OLD.json NEW.json`.
 
 Prints, for each end-to-end run present in both (by core and offered rate), p50 and p99 before and
-after and their ratio, then the max sustained rate; so a change can be judged against a committed
-results set on the same machine.
+after and their ratio, and where both sets have them the CPU µs and Kafka requests per inquiry,
+then the max sustained rate; so a change can be judged against a committed results set on the
+same machine (or, through the calibration, on another).
 """
 
 from __future__ import annotations
@@ -27,10 +28,21 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             for f in ("p50_us", "p99_us")
         ]
         lines.append(f"{key[0] + ' ' + format(key[1], ',.0f') + '/s':<22} {cells[0]} {cells[1]}")
+        if "cost" in a and "cost" in b:
+            lines.append(f"{'':<22} {_cost_change(a['cost'], b['cost'])}")
     lines.append(
         f"max sustained rate: {old['max']['max_rate']:,.0f}/s → {new['max']['max_rate']:,.0f}/s"
     )
     return lines
+
+
+def _cost_change(old: dict[str, Any], new: dict[str, Any]) -> str:
+    cpu = [c["cpu_us_per_inquiry"]["total"] for c in (old, new)]
+    requests = [c["kafka_requests"]["per_inquiry"]["total"] for c in (old, new)]
+    return (
+        f"CPU µs/inquiry {cpu[0]:,.0f} → {cpu[1]:,.0f} ({cpu[1] / max(cpu[0], 1e-9):4.2f}x), "
+        f"Kafka requests/inquiry {requests[0]:.2f} → {requests[1]:.2f}"
+    )
 
 
 def main(argv: list[str]) -> int:

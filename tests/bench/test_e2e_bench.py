@@ -1,5 +1,5 @@
 """`tradefast bench e2e` end to end on the suite's servers: it runs its own pipeline and client,
-accounts for every inquiry and writes every figure the report needs."""
+accounts for every inquiry and writes every figure the report needs, its cost included."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import Infra
 
 FIELDS = {
@@ -25,9 +26,18 @@ FIELDS = {
     "stages",
     "cpu",
     "core",
+    "cost",
+    "loadavg_before",
+    "loadavg",
+    "host",
+    "floor",
+    "broker_warmup",
 }
+PIPELINE = ("generator", "position", "trader", "gateway", "kafka", "redis")
+CLIENTS = ("generator", "position", "trader", "gateway")
 
 
+@pytest.mark.timeout(300)
 def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
     infra: Infra, tmp_path: Path
 ) -> None:
@@ -37,6 +47,7 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
     env["TRADEFAST_HOME"] = str(tmp_path / "home")
     out = tmp_path / "e2e.json"
     command = ["bench", "e2e", "--rate", "200", "--duration", "2", "--warmup", "0.5"]
+    command += ["--broker-warmup", "1", "--hop-count", "20"]
     result = subprocess.run(
         [sys.executable, "-m", "tradefast", *command, "--core", "reference", "--json", str(out)],
         env=env,
@@ -44,6 +55,7 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
         text=True,
         timeout=240,
         check=False,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(out.read_text())
@@ -60,3 +72,25 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
         *("position", "trader", "gateway", "generator", "client", "kafka", "redis")
     }
     assert 0 < figures["p50_us"] <= figures["p99_us"] <= figures["max_us"]
+    cost = figures["cost"]
+    cpu = cost["cpu_us_per_inquiry"]
+    for name in PIPELINE:
+        assert cpu[name] > 0, name
+    assert cpu["total"] == pytest.approx(sum(cpu[name] for name in PIPELINE), abs=0.5)
+    # Every inquiry is produced three times and fetched by three consumers.
+    requests = cost["kafka_requests"]
+    for name in CLIENTS:
+        assert requests["per_inquiry"][name] > 0, name
+        assert requests["per_second"][name] > 0, name
+    assert requests["by_type_per_inquiry"]["Produce"] > 0
+    assert requests["by_type_per_inquiry"]["Fetch"] > 0
+    assert requests["total"] > 0
+    floor = figures["floor"]
+    assert {"kafka_hop", "kafka_hop_linger0", "redis_round_trip"} == set(floor)
+    assert all(hop["count"] == 20 and hop["p50_us"] > 0 for hop in floor.values())
+    calibration = figures["host"]["calibration"]
+    assert calibration["python_loop_per_us"] > 0 and calibration["sha256_mib_per_s"] > 0
+    assert len(figures["host"]["loadavg_before"]) == len(figures["host"]["loadavg_after"]) == 3
+    warm = figures["broker_warmup"]
+    assert (warm["sent"], warm["lost"]) == (1000, 0)
+    assert warm["cost"]["cpu_us_per_inquiry"]["kafka"] > 0

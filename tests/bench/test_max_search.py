@@ -1,4 +1,5 @@
-"""The max-rate search steps up until a step fails, then narrows the gap by halving."""
+"""The max-rate search starts low and doubles until a step fails (or halves until one passes),
+then narrows the gap by halving."""
 
 from __future__ import annotations
 
@@ -31,22 +32,51 @@ class FakeBench:
             "tail_p99_us": p99,
             "stages": {},
             "cpu": {},
+            "cost": {
+                "cpu_us_per_inquiry": {"total": 100.0},
+                "kafka_requests": {
+                    "per_second": {"total": 10.0},
+                    "per_inquiry": {"total": 1.0},
+                    "by_type_per_inquiry": {},
+                },
+            },
         }
 
 
-def test_steps_up_then_halves_the_gap() -> None:
+def test_climbs_by_doubling_then_halves_the_gap() -> None:
     bench = FakeBench(limit=23_000)
-    found = search(bench, 10_000, 10_000, 8.0, 2.0, refinements=2, report=lambda _line: None)
-    assert bench.offered == [10_000, 20_000, 30_000, 25_000, 22_500]
-    assert found["max_rate"] == 22_500
-    assert [s["passed"] for s in found["steps"]] == [True, True, False, False, True]
+    found = search(bench, 1_000, 8.0, 2.0, refinements=3, report=lambda _line: None)
+    assert bench.offered == [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 24_000, 20_000, 22_000]
+    assert found["max_rate"] == 22_000
+    assert [s["passed"] for s in found["steps"]] == [True] * 5 + [False, False, True, True]
 
 
-def test_a_first_failing_step_still_narrows_down() -> None:
-    bench = FakeBench(limit=6_000)
-    found = search(bench, 10_000, 10_000, 8.0, 2.0, report=lambda _line: None)
-    assert bench.offered == [10_000, 5_000, 7_500, 6_250]
-    assert found["max_rate"] == 5_000
+def test_a_slow_machine_gets_its_real_maximum_not_zero() -> None:
+    bench = FakeBench(limit=1_300)
+    found = search(bench, 1_000, 8.0, 2.0, report=lambda _line: None)
+    assert bench.offered == [1_000, 2_000, 1_500, 1_250, 1_375]
+    assert found["max_rate"] == 1_250
+
+
+def test_a_failing_start_rate_halves_until_a_step_passes() -> None:
+    bench = FakeBench(limit=300)
+    found = search(bench, 1_000, 8.0, 2.0, report=lambda _line: None)
+    assert bench.offered == [1_000, 500, 250, 375, 312, 281]
+    assert found["max_rate"] == 281
+
+
+def test_the_top_rate_ends_the_climb() -> None:
+    bench = FakeBench(limit=1e9)
+    found = search(bench, 25_000, 8.0, 2.0, report=lambda _line: None)
+    assert bench.offered == [25_000, 50_000, 100_000]
+    assert found["max_rate"] == 100_000
+
+
+def test_a_broken_pipeline_reports_zero() -> None:
+    bench = FakeBench(limit=0)
+    found = search(bench, 1_000, 8.0, 2.0, report=lambda _line: None)
+    assert bench.offered[-1] < 20
+    assert found["max_rate"] == 0
 
 
 def test_a_step_fails_on_loss_or_a_growing_tail() -> None:

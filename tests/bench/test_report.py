@@ -1,5 +1,5 @@
-"""The benchmark report from a results set: every run is a table row, the targets are judged,
-and the plot is a PNG file."""
+"""The benchmark report from a results set: every run is a row of the latency and the cost table,
+the targets are judged, and the plot is a PNG file."""
 
 from __future__ import annotations
 
@@ -32,6 +32,21 @@ def run(core: str, rate: float, p50_us: float, lost: int = 0) -> dict[str, Any]:
         },
         "percentiles_us": [[p, p50_us * (1 + p / 10)] for p in (0.0, 50.0, 99.0, 99.9, 100.0)],
         "cpu": {"position": 1.0, "trader": 0.5, "gateway": 0.7, "generator": 2.0, "client": 0.4},
+        "cost": {
+            "inquiries": int(rate * 20),
+            "cpu_us_per_inquiry": {
+                **{"generator": 50.0, "position": 40.0, "trader": 20.0, "gateway": 30.0},
+                **{"kafka": 2e6 / rate, "redis": 3.0, "client": 8.0, "total": 143.0 + 2e6 / rate},
+            },
+            "kafka_requests": {
+                "total": 6000,
+                "per_second": {"position": 100.0, "total": 300.0},
+                "per_inquiry": {"position": 0.1, "total": 0.3},
+                "by_type_per_inquiry": {"Fetch": 0.2, "Produce": 0.08, "Heartbeat": 0.02},
+            },
+        },
+        "loadavg_before": [1.0, 1.0, 1.0],
+        "loadavg": [1.5, 1.0, 1.0],
     }
 
 
@@ -45,10 +60,16 @@ def results() -> dict[str, Any]:
             "loadavg_before": [1, 1, 1],
             "loadavg_after": [2, 2, 2],
             "python": "3.11.7",
+            "calibration": {"python_loop_per_us": 8.7, "sha256_mib_per_s": 1390.5},
         },
         "duration_s": 20.0,
         "warmup_s": 2.0,
-        "hop": {"kafka_hop": hop, "redis_round_trip": {**hop, "p50_us": 40.0}},
+        "broker_warmup": {**run("rust", 1_000, 9_000.0), "duration_s": 60.0},
+        "hop": {
+            "kafka_hop": hop,
+            "kafka_hop_linger0": {**hop, "p50_us": 300.0},
+            "redis_round_trip": {**hop, "p50_us": 40.0},
+        },
         "e2e": [
             run("rust", 1_000, 1_500.0),
             run("rust", 10_000, 2_500.0),
@@ -59,6 +80,7 @@ def results() -> dict[str, Any]:
             "max_rate": 30_000.0,
             "p99_limit_us": 100_000.0,
             "step_duration_s": 8.0,
+            "start_rate": 1_000.0,
             "steps": [
                 {**run("rust", 30_000, 5_000.0), "passed": True},
                 {**run("rust", 40_000, 200_000.0), "passed": False},
@@ -67,7 +89,7 @@ def results() -> dict[str, Any]:
     }
 
 
-def test_report_has_every_run_the_targets_and_a_plot(tmp_path: Path) -> None:
+def test_report_has_every_run_its_cost_the_targets_and_a_plot(tmp_path: Path) -> None:
     json_path, md_path, png_path = write_report(results(), tmp_path)
     assert json.loads(json_path.read_text()) == results()
     table = md_path.read_text()
@@ -76,11 +98,21 @@ def test_report_has_every_run_the_targets_and_a_plot(tmp_path: Path) -> None:
         for line in table.splitlines()
         if line.startswith("| rust") or line.startswith("| reference")
     ]
-    assert len(rows) == 4
+    # Four latency rows, then five cost rows: the broker warm-up and the four runs.
+    assert len(rows) == 9
     assert "| reference | 10,000 | 10,000 | 200,000 | 7 | 90.00 |" in rows[3]
+    assert rows[4].startswith("| rust (broker warm-up) | 1,000 | 50 | 40 | 20 | 30 | 2,000 | 3 |")
+    # total, client, requests/s, requests per inquiry, Produce, Fetch, OffsetCommit, other
+    assert rows[6].endswith("| **343** | 8 | 300 | 0.30 | 0.08 | 0.20 | 0.00 | 0.02 |"), rows[6]
+    assert "calibration 8.7 Python loop iterations per µs" in table
+    assert "p50 0.30 ms, p99 0.90 ms at linger 0" in table
     assert "**30,000 inquiries/s**" in table
-    assert "- p50 ≤ 2 ms at 10,000/s: 2.50 ms (not met)" in table
-    assert "- p99 ≤ 10 ms at 10,000/s: 10.00 ms (met)" in table
-    assert "- sustained ≥ 50,000/s: 30,000/s (not met)" in table
+    assert "climbing from 1,000/s" in table
+    assert "- CPU per inquiry ≤ 40 µs at 10,000/s: 343.0 µs (not met)" in table
+    assert "- CPU per inquiry ≤ 400 µs at 1,000/s: 2,143.0 µs (not met)" in table
+    assert "- p50 ≤ 5.00 ms at 10,000/s: 2.50 ms (met)" in table
+    assert "- p99 ≤ 25.00 ms at 10,000/s: 10.00 ms (met)" in table
+    assert "- p50 at 1,000/s ≤ 4x one linger-0 Kafka hop (1.20 ms): 1.50 ms (not met)" in table
+    assert "- sustained ≥ 30,000/s (goal 50,000/s): 30,000/s (met)" in table
     assert png_path.read_bytes().startswith(b"\x89PNG")
     assert png_path.name == "2026-01-02T030405Z.png"

@@ -8,12 +8,19 @@ from pathlib import Path
 
 import pytest
 from tradefast.bench import cli
-from tradefast.bench.hop import measure_kafka_hop, measure_redis_round_trip
+from tradefast.bench.hop import LOWEST_LATENCY, measure_kafka_hop, measure_redis_round_trip
 from tradefast.config import Settings
 
 
 def test_every_kafka_hop_is_measured(settings: Settings) -> None:
     histogram = measure_kafka_hop(settings, count=50, warmup=5)
+    assert histogram.get_total_count() == 50
+    assert 0 < histogram.get_value_at_percentile(50) <= histogram.get_max_value()
+
+
+def test_the_lowest_latency_hop_is_measured_at_linger_0(settings: Settings) -> None:
+    assert LOWEST_LATENCY[0]["linger.ms"] == 0
+    histogram = measure_kafka_hop(settings, count=50, warmup=5, lowest_latency=True)
     assert histogram.get_total_count() == 50
     assert 0 < histogram.get_value_at_percentile(50) <= histogram.get_max_value()
 
@@ -35,7 +42,7 @@ def test_cli_writes_the_figures(
     args = parser.parse_args(["bench", "hop", "--count", "20", "--warmup", "2", "--json", str(out)])
     assert args.func(args) == 0
     report = json.loads(out.read_text())
-    assert set(report) == {"kafka_hop", "redis_round_trip"}
+    assert set(report) == {"kafka_hop", "kafka_hop_linger0", "redis_round_trip"}
     for figures in report.values():
         assert figures["count"] == 20
         assert figures["p50_us"] <= figures["p99_us"] <= figures["max_us"]

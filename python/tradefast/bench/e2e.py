@@ -13,21 +13,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tradefast import config
+from tradefast.bench.calibrate import describe_host, host_after, host_before, loadavg
+from tradefast.bench.cost import (
+    STATS_INTERVAL_MS,
+    Requests,
+    Spent,
+    fresh_requests,
+    scrape_requests,
+    summarize,
+)
+from tradefast.bench.hop import measure_floor
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
-from tradefast.infra.netcheck import split_host_port
+from tradefast.infra.netcheck import free_port, split_host_port
 from tradefast.infra.redis_server import redis_host_port
 from tradefast.integration.pipeline import (
     Pipeline,
@@ -36,6 +45,7 @@ from tradefast.integration.pipeline import (
     feed_url,
     fresh_settings,
     listener_pid,
+    metrics_url,
     start_servers,
 )
 from tradefast.supervisor import SupervisorError
@@ -45,6 +55,7 @@ CORES = ("rust", "reference")
 DRAIN = 15.0
 CLIENT_READY_TIMEOUT = 30.0
 SAMPLE_INTERVAL = 0.2
+WARMUP_RATE = 1_000.0
 
 
 class BenchError(RuntimeError):
@@ -62,33 +73,69 @@ class Bench:
     servers: dict[str, int]
 
     def step(self, rate: float, duration: float, warmup: float) -> dict[str, Any]:
-        """Offer `rate` inquiries/s for `duration` s; the step's figures."""
+        """Offer `rate` inquiries/s for `duration` s; the step's figures, its cost included."""
         count = max(1, round(rate * duration))
         first_id = self.next_id
         self.next_id += count
         out = self.pipeline.log_dir / f"client-{first_id}.json"
         record_from = first_id + min(count - 1, round(rate * warmup))
-        before = self._cpu_seconds()
+        loadavg_before = loadavg()
+        requests_before = self._requests()
+        cpu_before = self._cpu_seconds()
         with _client(self.pipeline, first_id, count, record_from, out) as client:
-            generator_cpu, sent_seconds = _generate(self.pipeline, rate, count, first_id)
+            started = time.monotonic()
+            generated = _generate(self.pipeline, rate, count, first_id)
             try:
                 client.wait(DRAIN)
             except subprocess.TimeoutExpired:
                 client.send_signal(signal.SIGTERM)
                 client.wait(CLIENT_READY_TIMEOUT)
-        after = self._cpu_seconds()
+        done = time.monotonic()
+        cpu_after = self._cpu_seconds()
+        requests = {
+            name: after.since(requests_before[name])
+            for name, after in self._requests(since=done).items()
+            if name in requests_before
+        }
+        requests["generator"] = generated.requests
         if not out.exists():
             raise BenchError(f"the bench client wrote no results (exit code {client.returncode})")
         seen: dict[str, Any] = json.loads(out.read_text())
-        cpu = {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
-        cpu["generator"] = round(generator_cpu, 2)
+        cpu = {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 3) for name in cpu_after}
+        cpu["generator"] = round(generated.cpu_seconds, 3)
         cpu["client"] = seen["cpu_seconds"]
-        return _figures(self.core, rate, duration, warmup, count, sent_seconds, seen, cpu)
+        figures = _figures(self.core, rate, duration, warmup, count, generated.seconds, seen, cpu)
+        figures["cost"] = summarize(cpu, requests, count, done - started)
+        figures["loadavg_before"] = loadavg_before
+        return figures
+
+    def warm_up(
+        self, seconds: float, rate: float, report: Callable[[str], None] = print
+    ) -> dict[str, Any] | None:
+        """Offer `rate` for `seconds` before measuring, because a fresh broker's JVM compiles its
+        hot code during its first minutes of load and costs more meanwhile. Its figures (kept
+        apart from the measured steps); None when `seconds` is 0."""
+        if seconds <= 0:
+            return None
+        report(f"warm-up: {seconds:g} s at {rate:,.0f}/s")
+        figures = self.step(rate, seconds, warmup=0.0)
+        report(describe(figures))
+        return figures
 
     def _cpu_seconds(self) -> dict[str, float]:
         used = self.pipeline.cpu_seconds()
         used.update({name: cpu_seconds(pid) for name, pid in self.servers.items()})
         return used
+
+    def _requests(self, since: float = 0.0) -> dict[str, Requests]:
+        """Each service's Kafka request counts; with `since`, from statistics newer than that
+        where they come within 1.5 intervals (an idle producer's do not: see cost.py)."""
+        wait = 1.5 * STATS_INTERVAL_MS / 1000
+        found = {
+            name: fresh_requests(url, since, wait)
+            for name, url in self.pipeline.metrics_urls().items()
+        }
+        return {name: r for name, r in found.items() if r is not None}
 
 
 def _figures(
@@ -128,7 +175,7 @@ def _figures(
         },
         "percentiles_us": seen["percentiles_us"],
         "cpu": cpu,
-        "loadavg": [round(v, 2) for v in os.getloadavg()],
+        "loadavg": loadavg(),
     }
 
 
@@ -151,21 +198,41 @@ def _client(
             client.wait()
 
 
-def _generate(pipeline: Pipeline, rate: float, count: int, first_id: int) -> tuple[float, float]:
-    """Run the generator to the end; its CPU seconds and wall-clock seconds."""
-    started = time.monotonic()
+@dataclass(frozen=True)
+class Generated:
+    cpu_seconds: float
+    seconds: float
+    requests: Spent
+
+
+def _generate(pipeline: Pipeline, rate: float, count: int, first_id: int) -> Generated:
+    """Run the generator to the end: its CPU seconds, wall-clock seconds and Kafka requests.
+
+    Its CPU counts from when its metrics endpoint first answers, so the interpreter's start-up
+    and imports (about a second of CPU) are not charged to the inquiries. Its request counts are
+    read from its metrics while it runs; the last statistics come up to one interval before it
+    exits, so the count is carried to its end at the rate measured."""
     args = ["--rate", str(rate), "--count", str(count), "--start-id", str(first_id)]
-    generator = pipeline.generator(args)
-    used = 0.0
+    started = time.monotonic()
+    port = free_port()
+    generator = pipeline.generator(args, metrics_port=port)
+    used, serving = 0.0, None
+    latest = Requests(clock=started)
     while generator.poll() is None:
+        scraped = scrape_requests(metrics_url(port))
         used = max(used, cpu_seconds(generator.pid))
+        if scraped is not None:
+            serving = used if serving is None else serving
+            latest = scraped if scraped.clock > latest.clock else latest
         time.sleep(SAMPLE_INTERVAL)
+    seconds = time.monotonic() - started
     if generator.returncode != 0:
         raise BenchError(
             f"the generator exited with code {generator.returncode} "
             f"(log: {pipeline.log_dir / 'generator.log'})"
         )
-    return used, time.monotonic() - started
+    requests = latest.since(Requests(clock=started)).scaled(seconds)
+    return Generated(used - (serving or 0.0), seconds, requests)
 
 
 @contextmanager
@@ -173,7 +240,8 @@ def running_bench(settings: Settings, core: str) -> Iterator[Bench]:
     """A fresh pipeline on `core`, stopped on exit; logs under TRADEFAST_HOME/bench/<prefix>."""
     fresh = fresh_settings(settings, f"bench-{core}")
     log_dir = Path(settings.home) / "bench" / fresh.topics.prefix.rstrip(".")
-    pipeline = Pipeline(fresh, log_dir, env={"TRADEFAST_CORE": core})
+    env = {"TRADEFAST_CORE": core, "TRADEFAST_KAFKA_STATS_MS": str(STATS_INTERVAL_MS)}
+    pipeline = Pipeline(fresh, log_dir, env=env)
     try:
         pipeline.start()
         next_id = time.time_ns() // 1_000_000 * 1000
@@ -208,18 +276,36 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     e2e = actions.add_parser(
         "e2e", help="end-to-end latency at a fixed offered rate, to a WebSocket client"
     )
-    add_load_arguments(e2e, duration=20.0)
+    add_load_arguments(e2e, duration=20.0, broker_warmup=20.0)
     e2e.add_argument("--rate", type=_rate, default=10_000.0, help="inquiries/s (default 10000)")
+    e2e.add_argument(
+        "--hop-count", type=int, default=1000, help="one-hop floor samples (default 1000)"
+    )
     e2e.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     e2e.set_defaults(func=_run)
 
 
-def add_load_arguments(parser: argparse.ArgumentParser, duration: float) -> None:
+def add_load_arguments(
+    parser: argparse.ArgumentParser, duration: float, broker_warmup: float
+) -> None:
     parser.add_argument(
         "--duration", type=_seconds, default=duration, help=f"seconds (default {duration:g})"
     )
     parser.add_argument(
         "--warmup", type=_seconds, default=2.0, help="first seconds kept out of the histograms"
+    )
+    parser.add_argument(
+        "--broker-warmup",
+        type=_seconds,
+        default=broker_warmup,
+        help=f"seconds of load before measuring, so the broker's JVM is warm (default "
+        f"{broker_warmup:g}; 0: none)",
+    )
+    parser.add_argument(
+        "--broker-warmup-rate",
+        type=_rate,
+        default=WARMUP_RATE,
+        help=f"inquiries/s during the broker warm-up (default {WARMUP_RATE:g})",
     )
     parser.add_argument(
         "--core", choices=CORES, default=None, help="rust or reference (default: TRADEFAST_CORE)"
@@ -230,11 +316,17 @@ def _run(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
         core = args.core or settings.core
+        host = host_before()
+        print(describe_host(host), flush=True)
         with servers_for(settings), running_bench(settings, core) as bench:
+            warm = bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
+            floor = measure_floor(settings, args.hop_count, max(1, args.hop_count // 10))
             figures = bench.step(args.rate, args.duration, args.warmup)
     except (BenchError, InfraError, config.ConfigError, OSError) as exc:
         print(f"tradefast bench e2e: {exc}", file=sys.stderr)
         return 1
+    figures.update(host=host_after(host), floor=floor, broker_warmup=warm)
+    print(describe_floor(floor))
     print(describe(figures))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -242,19 +334,39 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def describe_floor(floor: dict[str, dict[str, float]]) -> str:
+    hop, linger0, redis_rt = (
+        floor["kafka_hop"],
+        floor["kafka_hop_linger0"],
+        floor["redis_round_trip"],
+    )
+    return (
+        f"floor: one Kafka hop p50 {hop['p50_us'] / 1000:.2f} ms (services' settings), "
+        f"{linger0['p50_us'] / 1000:.2f} ms (linger 0); "
+        f"Redis round trip p50 {redis_rt['p50_us'] / 1000:.3f} ms"
+    )
+
+
 def describe(figures: dict[str, Any]) -> str:
     stages = "  ".join(
         f"{name} p50 {s['p50_us'] / 1000:.2f} p99 {s['p99_us'] / 1000:.2f} ms"
         for name, s in figures["stages"].items()
     )
-    cpu = " ".join(f"{name} {seconds:.1f}" for name, seconds in figures["cpu"].items())
+    cost = figures["cost"]
+    cpu = " ".join(f"{name} {us:,.0f}" for name, us in cost["cpu_us_per_inquiry"].items())
+    requests = cost["kafka_requests"]
+    by_type = ", ".join(
+        f"{name} {n:.2f}" for name, n in list(requests["by_type_per_inquiry"].items())[:4]
+    )
     return (
         f"{figures['core']:<9} {figures['rate_target']:>8.0f}/s offered, "
         f"{figures['rate_achieved']:>8.0f}/s achieved, sent {figures['sent']}, "
         f"lost {figures['lost']}: p50 {figures['p50_us'] / 1000:.2f} ms, "
         f"p90 {figures['p90_us'] / 1000:.2f}, p99 {figures['p99_us'] / 1000:.2f}, "
         f"p99.9 {figures['p999_us'] / 1000:.2f}, max {figures['max_us'] / 1000:.2f} ms\n"
-        f"    {stages}\n    CPU s: {cpu}"
+        f"    {stages}\n    CPU µs per inquiry: {cpu}\n"
+        f"    Kafka requests: {requests['per_second']['total']:,.0f}/s, "
+        f"{requests['per_inquiry']['total']:.2f} per inquiry ({by_type})"
     )
 
 

@@ -1,8 +1,9 @@
 """`tradefast bench hop`: the latency floor of this machine, one Kafka hop and one Redis call.
 
-One message at a time is produced with the services' producer settings and consumed with their
-consumer settings, in one process, so the figure is what a single pipeline stage adds at best.
-The Redis figure is one GET round trip. Both need running servers (`tradefast infra up`).
+One message at a time is produced and consumed in one process, twice: with the services' client
+settings (what a single pipeline stage adds at best), and with librdkafka's lowest-latency
+settings (no linger: the floor of Kafka itself on this machine). The Redis figure is one GET
+round trip. Both need running servers (`tradefast infra up`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from tradefast.infra.topics import create_missing_topics
 
 STAMP = struct.Struct(">QQ")  # sequence number, send time (perf_counter_ns)
 RECEIVE_TIMEOUT_S = 10.0
+# librdkafka's lowest-latency settings: (producer, consumer) overrides of the services' settings.
+LOWEST_LATENCY: tuple[dict[str, object], dict[str, object]] = (
+    {"linger.ms": 0},
+    {"fetch.min.bytes": 1},
+)
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,12 +49,30 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     hop.set_defaults(func=_run)
 
 
-def measure_kafka_hop(settings: Settings, count: int, warmup: int) -> HdrHistogram:
-    """Produce one message, wait until the consumer has it, repeat; record each gap."""
+def measure_floor(settings: Settings, count: int, warmup: int) -> dict[str, dict[str, float]]:
+    """One Kafka hop with the services' settings and at linger 0, one Redis round trip."""
+    return {
+        "kafka_hop": summary_us(measure_kafka_hop(settings, count, warmup)),
+        "kafka_hop_linger0": summary_us(
+            measure_kafka_hop(settings, count, warmup, lowest_latency=True)
+        ),
+        "redis_round_trip": summary_us(measure_redis_round_trip(settings, count, warmup)),
+    }
+
+
+def measure_kafka_hop(
+    settings: Settings, count: int, warmup: int, lowest_latency: bool = False
+) -> HdrHistogram:
+    """Produce one message, wait until the consumer has it, repeat; record each gap. With
+    `lowest_latency`, the producer sends at once (linger 0) and the broker answers a fetch as
+    soon as one byte is there, whatever the services' settings are."""
     topic = f"{settings.topics.prefix}bench.hop"
     create_missing_topics(settings.kafka_bootstrap, [topic], partitions=1)
-    producer = Producer(producer_config(settings))
-    consumer = Consumer(consumer_config(settings, group="tradefast-bench-hop"))
+    producer_overrides, consumer_overrides = LOWEST_LATENCY if lowest_latency else ({}, {})
+    producer = Producer(producer_config(settings, producer_overrides))
+    consumer = Consumer(
+        consumer_config(settings, group="tradefast-bench-hop", overrides=consumer_overrides)
+    )
     try:
         # Start exactly at the current end, so every message we produce is the next one read.
         consumer.assign([TopicPartition(topic, 0, _end_offset(consumer, topic))])
@@ -121,12 +145,10 @@ def _run(args: argparse.Namespace) -> int:
             )
         if not redis_answers(settings.redis_url):
             raise InfraError(f"no Redis answers at {settings.redis_url}: run `tradefast infra up`")
-        kafka = summary_us(measure_kafka_hop(settings, args.count, args.warmup))
-        redis_rt = summary_us(measure_redis_round_trip(settings, args.count, args.warmup))
+        report = measure_floor(settings, args.count, args.warmup)
     except (InfraError, config.ConfigError) as exc:
         print(f"tradefast bench hop: {exc}", file=sys.stderr)
         return 1
-    report = {"kafka_hop": kafka, "redis_round_trip": redis_rt}
     for name, figures in report.items():
         print(
             f"{name:<17} n={figures['count']:<6} p50 {figures['p50_us']:>8.1f} µs  "

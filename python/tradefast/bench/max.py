@@ -1,6 +1,8 @@
-"""`tradefast bench max`: the highest offered rate the pipeline sustains, found by stepping the
-rate up on one running pipeline until a step fails, then halving the gap to the last passing
-rate three times.
+"""`tradefast bench max`: the highest offered rate the pipeline sustains, found on one running
+pipeline by starting low and climbing: the rate doubles from the start rate (default 1,000/s)
+while steps pass; after the first failing step the gap to the last passing rate is halved three
+times. If the start rate already fails, the rate halves until a step passes, then the same
+narrowing follows, so a slow machine still gets its real maximum, never 0 when 1,000/s holds.
 
 A step passes when nothing is lost (every inquiry reaches the client within the drain time), the
 end-to-end p99 is under the limit (default 100 ms) and so is the p99 of the last fifth of the
@@ -28,6 +30,9 @@ from tradefast.infra.errors import InfraError
 
 P99_LIMIT_US = 100_000.0
 MAX_OFFERED = 100_000.0
+START_RATE = 1_000.0
+# Below this a pipeline is broken, not slow: the search stops halving and reports 0.
+MIN_RATE = 10.0
 # After the first failing step, halve the gap to the last passing rate this many times.
 REFINEMENTS = 3
 
@@ -49,14 +54,14 @@ def passes(figures: dict[str, Any], p99_limit_us: float = P99_LIMIT_US) -> bool:
 def search(
     bench: Stepper,
     start: float,
-    step: float,
     duration: float,
     warmup: float,
     refinements: int = REFINEMENTS,
     report: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Offer start, start + step, ... until a step fails (or MAX_OFFERED), then halve the gap
-    between the best passing and the failing rate `refinements` times; the figures."""
+    """Double the rate from `start` while steps pass (up to MAX_OFFERED), or halve it while they
+    fail (down to MIN_RATE); then halve the gap between the best passing and the lowest failing
+    rate `refinements` times. The figures of every step and the best passing rate."""
     steps: list[dict[str, Any]] = []
 
     def attempt(rate: float) -> bool:
@@ -66,18 +71,12 @@ def search(
         steps.append({**figures, "passed": ok})
         return ok
 
-    best: float = 0.0
-    failed: float | None = None
-    rate = start
-    while rate <= MAX_OFFERED:
-        if not attempt(rate):
-            failed = rate
-            break
-        best = rate
-        rate += step
-    if failed is not None:
+    best, failed = _bracket(attempt, start)
+    if failed is not None and best > 0:
         for _ in range(refinements):
             middle = float(round((best + failed) / 2))
+            if middle in (best, failed):
+                break
             if attempt(middle):
                 best = middle
             else:
@@ -86,30 +85,54 @@ def search(
         "max_rate": best,
         "p99_limit_us": P99_LIMIT_US,
         "step_duration_s": duration,
+        "start_rate": start,
         "steps": steps,
     }
 
 
+def _bracket(attempt: Callable[[float], bool], start: float) -> tuple[float, float | None]:
+    """The best passing rate (0.0: none) and the lowest failing one (None: none up to the top)."""
+    if attempt(start):
+        best, rate = start, start
+        while rate < MAX_OFFERED:
+            rate = min(rate * 2, MAX_OFFERED)
+            if not attempt(rate):
+                return best, rate
+            best = rate
+        return best, None
+    failed, rate = start, start / 2
+    while rate >= MIN_RATE:
+        if attempt(rate):
+            return rate, failed
+        failed, rate = rate, rate / 2
+    return 0.0, failed
+
+
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = actions.add_parser(
-        "max", help="the highest rate with p99 under 100 ms and no growing lag, by stepping"
+        "max",
+        help="the highest rate with p99 under 100 ms and no growing lag, climbing from 1000/s",
     )
-    add_load_arguments(parser, duration=8.0)
-    parser.add_argument("--start", type=float, default=10_000.0, help="first rate (default 10000)")
-    parser.add_argument("--step", type=float, default=10_000.0, help="rate step (default 10000)")
+    add_load_arguments(parser, duration=8.0, broker_warmup=20.0)
+    parser.add_argument(
+        "--start", type=float, default=START_RATE, help="first rate, then doubled (default 1000)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not (1 <= args.start <= MAX_OFFERED and args.step > 0):
-        print("tradefast bench max: --start must be 1..100000 and --step > 0", file=sys.stderr)
+    if not MIN_RATE <= args.start <= MAX_OFFERED:
+        print(
+            f"tradefast bench max: --start must be {MIN_RATE:g}..{MAX_OFFERED:g}", file=sys.stderr
+        )
         return 2
     try:
         settings = config.load()
         core = args.core or settings.core
         with servers_for(settings), running_bench(settings, core) as bench:
-            found = search(bench, args.start, args.step, args.duration, args.warmup)
+            bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
+            found = search(bench, args.start, args.duration, args.warmup)
     except (BenchError, InfraError, config.ConfigError, OSError) as exc:
         print(f"tradefast bench max: {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,9 @@
 """`tradefast bench suite` (`make bench`): everything in one go on one machine, then the report.
 
-The one-hop floor; e2e at 1,000 and 10,000 inquiries/s with the Rust core, then the same with the
-Python reference core (each core on its own fresh pipeline); the max-rate search on the Rust
+The machine's calibration and load; a broker warm-up at a moderate rate on the Rust pipeline; the
+one-hop floor (services' settings and linger 0); e2e at 1,000 and 10,000 inquiries/s with the
+Rust core, then the same with the Python reference core (each core on its own fresh pipeline),
+each step with its cost (CPU and Kafka requests per inquiry); the max-rate search on the Rust
 pipeline; then bench/results/<date>.json, .md and .png, and the table printed.
 """
 
@@ -9,19 +11,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from tradefast import config
-from tradefast.bench import report
-from tradefast.bench.e2e import BenchError, describe, running_bench, servers_for
-from tradefast.bench.hop import measure_kafka_hop, measure_redis_round_trip
-from tradefast.bench.max import search
-from tradefast.bench.stats import summary_us
+from tradefast.bench import plot, report
+from tradefast.bench.calibrate import describe_host, host_after, host_before
+from tradefast.bench.e2e import (
+    WARMUP_RATE,
+    BenchError,
+    describe,
+    describe_floor,
+    running_bench,
+    servers_for,
+)
+from tradefast.bench.hop import measure_floor
+from tradefast.bench.max import START_RATE, search
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
 
@@ -31,47 +38,56 @@ HOP_COUNT, HOP_WARMUP = 2000, 200
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = actions.add_parser(
-        "suite", help="hop floor, e2e on both cores, max rate; writes the report (make bench)"
+        "suite", help="hop floor, e2e on both cores with their cost, max rate; writes the report"
     )
     parser.add_argument("--out", type=Path, default=Path("bench/results"), help="report folder")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per e2e run")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds out of the histograms")
-    parser.add_argument("--max-start", type=float, default=10_000.0, help="max search: first rate")
-    parser.add_argument("--max-step", type=float, default=10_000.0, help="max search: rate step")
+    parser.add_argument(
+        "--broker-warmup",
+        type=float,
+        default=60.0,
+        help="seconds of load before measuring, so the broker's JVM is warm (default 60)",
+    )
+    parser.add_argument(
+        "--broker-warmup-rate", type=float, default=WARMUP_RATE, help="inquiries/s of the warm-up"
+    )
+    parser.add_argument("--hop-count", type=int, default=HOP_COUNT, help="one-hop floor samples")
+    parser.add_argument(
+        "--max-start", type=float, default=START_RATE, help="max search: first rate, then doubled"
+    )
     parser.add_argument("--max-duration", type=float, default=8.0, help="max search: step length")
     parser.set_defaults(func=_run)
 
 
 def run_suite(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    loadavg_before = [round(v, 2) for v in os.getloadavg()]
-    print("floor: one Kafka hop and one Redis round trip", flush=True)
-    hop = {
-        "kafka_hop": summary_us(measure_kafka_hop(settings, HOP_COUNT, HOP_WARMUP)),
-        "redis_round_trip": summary_us(measure_redis_round_trip(settings, HOP_COUNT, HOP_WARMUP)),
-    }
+    host = host_before()
+    print(describe_host(host), flush=True)
     e2e: list[dict[str, Any]] = []
     found: dict[str, Any] = {}
+    warm: dict[str, Any] | None = None
+    floor: dict[str, dict[str, float]] = {}
     for core in ("rust", "reference"):
         with running_bench(settings, core) as bench:
+            if core == "rust":
+                warm = bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
+                floor = measure_floor(settings, args.hop_count, max(1, args.hop_count // 10))
+                print(describe_floor(floor), flush=True)
             for rate in RATES:
                 figures = bench.step(rate, args.duration, args.warmup)
                 print(describe(figures), flush=True)
                 e2e.append(figures)
             if core == "rust":
                 print("max-rate search (rust core)", flush=True)
-                found = search(bench, args.max_start, args.max_step, args.max_duration, args.warmup)
+                found = search(bench, args.max_start, args.max_duration, args.warmup)
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": "make bench",
-        "host": {
-            "cpus": os.cpu_count(),
-            "loadavg_before": loadavg_before,
-            "loadavg_after": [round(v, 2) for v in os.getloadavg()],
-            "python": platform.python_version(),
-        },
+        "host": host_after(host),
         "duration_s": args.duration,
         "warmup_s": args.warmup,
-        "hop": hop,
+        "broker_warmup": warm,
+        "hop": floor,
         "e2e": e2e,
         "max": found,
     }
@@ -83,7 +99,7 @@ def write_report(results: dict[str, Any], out: Path) -> tuple[Path, Path, Path]:
     paths = stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")
     paths[0].write_text(json.dumps(results, indent=2) + "\n")
     paths[1].write_text(report.markdown(results))
-    report.plot(results, paths[2])
+    plot.plot(results, paths[2])
     return paths
 
 

@@ -2,8 +2,9 @@
 
 Producers are idempotent with acks=all (no duplicates or reordering on retry). Neither side
 waits long on purpose: a 1 ms linger, Nagle off, and a consumer whose fetch returns as soon as
-one message is there. `overrides` carries what one service needs differently (also callbacks such
-as on_delivery or error_cb).
+one message is there. With TRADEFAST_KAFKA_STATS_MS set, every client reports its requests as
+metrics (`kafka_stats`). `overrides` carries what one service needs differently (also callbacks
+such as on_delivery or error_cb).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tradefast.config import Settings
+from tradefast.infra.kafka_stats import statistics_config
 
 ClientConfig = dict[str, object]
 
@@ -30,6 +32,7 @@ def producer_config(
         "socket.nagle.disable": True,
         "queue.buffering.max.messages": 1_000_000,
         "queue.buffering.max.kbytes": 1_048_576,
+        **statistics_config(settings.kafka_stats_ms),
     }
     config.update(overrides or {})
     return config
@@ -56,6 +59,7 @@ def consumer_config(
         "enable.partition.eof": False,
         "session.timeout.ms": 10000,
         "heartbeat.interval.ms": 1000,
+        **statistics_config(settings.kafka_stats_ms),
     }
     config.update(overrides or {})
     return config

@@ -123,9 +123,10 @@ class Pipeline:
             if process.poll() is not None
         ]
 
-    def generator(self, args: Sequence[str]) -> subprocess.Popen[bytes]:
-        """Start `tradefast service generator ARGS` (no metrics endpoint)."""
-        argv = [sys.executable, "-m", "tradefast", "service", "generator", "--metrics-port", "0"]
+    def generator(self, args: Sequence[str], metrics_port: int = 0) -> subprocess.Popen[bytes]:
+        """Start `tradefast service generator ARGS` (metrics on `metrics_port`; 0: none)."""
+        argv = [sys.executable, "-m", "tradefast", "service", "generator"]
+        argv += ["--metrics-port", str(metrics_port)]
         with open(self.log_dir / "generator.log", "ab") as log:
             return subprocess.Popen(
                 [*argv, *args],
@@ -135,6 +136,10 @@ class Pipeline:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def metrics_urls(self) -> dict[str, str]:
+        """The /metrics URL of each service."""
+        return {name: metrics_url(port) for name, port in self._metrics.items()}
 
     def cpu_seconds(self) -> dict[str, float]:
         """User + system CPU seconds used so far by each running service."""
@@ -163,9 +168,13 @@ def listener_pid(port: int) -> int | None:
     return None
 
 
+def metrics_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/metrics"
+
+
 def _assigned(metrics_port: int) -> Callable[[], bool]:
     """Ready when the service's consumer has partitions (its metrics say so)."""
-    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    url = metrics_url(metrics_port)
 
     def ready() -> bool:
         for line in _get(url).splitlines():

@@ -1,0 +1,131 @@
+"""What a load step costs: CPU per inquiry of every process and Kafka requests per inquiry.
+
+CPU: user + system seconds of each process (psutil) before and after the step, the Kafka broker
+and Redis included when they run on this machine. Requests: the services run with librdkafka's
+statistics on (TRADEFAST_KAFKA_STATS_MS), which each exports on its metrics endpoint as
+`tradefast_kafka_requests{client, request}` with the clock of the statistics
+(`tradefast_kafka_stats_clock_seconds`, CLOCK_MONOTONIC like time.monotonic()), so the counts of
+each process can be taken before and after the step.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tradefast.infra.kafka_stats import ALL_REQUESTS
+
+# Every statistics interval, each client parses a JSON document of ~10-20 kB (~0.3 ms of CPU):
+# twice a second costs the pipeline's 7 clients about 0.5 % of a core. A client's statistics reach
+# its metrics only when the service polls that client, and a producer is not polled once its
+# service is idle: its count can miss the requests of up to one interval at the end of a step.
+STATS_INTERVAL_MS = 500
+SCRAPE_TIMEOUT = 2.0
+# Processes not counted in the pipeline's total: the bench's own WebSocket client.
+INSTRUMENTS = ("client",)
+
+
+@dataclass
+class Requests:
+    """The request counts of one process's Kafka clients, as of `clock` (the oldest of their
+    last statistics; 0.0 when none has reported yet)."""
+
+    clock: float = 0.0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def since(self, earlier: Requests) -> Spent:
+        return Spent(self.clock - earlier.clock, self.counts - earlier.counts)
+
+
+@dataclass
+class Spent:
+    """Requests sent over `seconds`, by type (and ALL_REQUESTS)."""
+
+    seconds: float
+    counts: Counter[str]
+
+    def scaled(self, seconds: float) -> Spent:
+        """The same rate over `seconds`: for a process whose last statistics came before it
+        ended, sending at a steady rate (the generator)."""
+        factor = seconds / self.seconds if self.seconds > 0 else 1.0
+        counts = Counter({name: round(n * factor) for name, n in self.counts.items()})
+        return Spent(seconds, counts)
+
+
+def parse_requests(metrics_text: str) -> Requests:
+    """The summed request counts and the oldest statistics clock in a /metrics page."""
+    counts: Counter[str] = Counter()
+    clocks: list[float] = []
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == "tradefast_kafka_requests":
+            for sample in family.samples:
+                counts[sample.labels["request"]] += int(sample.value)
+        elif family.name == "tradefast_kafka_stats_clock_seconds":
+            clocks.extend(sample.value for sample in family.samples)
+    return Requests(min(clocks, default=0.0), counts)
+
+
+def scrape_requests(url: str) -> Requests | None:
+    """The process's request counts from its metrics endpoint; None when it does not answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=SCRAPE_TIMEOUT) as response:
+            body: bytes = response.read()
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        return None  # not serving yet, or gone (the generator exits while being read)
+    return parse_requests(body.decode())
+
+
+def fresh_requests(url: str, since: float, timeout: float) -> Requests | None:
+    """The first counts of `url` whose every client reported after monotonic time `since`
+    (0.0: at all), waiting up to `timeout` s for the next statistics; the latest seen if none
+    come."""
+    deadline = time.monotonic() + timeout
+    latest = scrape_requests(url)
+    while latest is not None and latest.clock <= since and time.monotonic() < deadline:
+        time.sleep(0.05)
+        latest = scrape_requests(url) or latest
+    return latest
+
+
+def summarize(
+    cpu_seconds: dict[str, float],
+    requests: dict[str, Spent],
+    inquiries: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """CPU µs and Kafka requests per inquiry, per process and in total, and requests per second
+    over the step's `seconds` (from the generator's start until the client has every inquiry)."""
+    cpu_us = {name: round(used * 1e6 / inquiries, 1) for name, used in sorted(cpu_seconds.items())}
+    cpu_us["total"] = round(sum(us for name, us in cpu_us.items() if name not in INSTRUMENTS), 1)
+    counts = {name: r.counts[ALL_REQUESTS] for name, r in sorted(requests.items())}
+    by_type: Counter[str] = Counter()
+    for r in requests.values():
+        by_type.update(r.counts)
+    del by_type[ALL_REQUESTS]
+    total = sum(counts.values())
+    return {
+        "inquiries": inquiries,
+        "seconds": round(seconds, 3),
+        "cpu_us_per_inquiry": cpu_us,
+        "kafka_requests": {
+            "total": total,
+            "per_second": {
+                **{name: round(n / seconds, 1) for name, n in counts.items()},
+                "total": round(total / seconds, 1),
+            },
+            "per_inquiry": {
+                **{name: round(n / inquiries, 3) for name, n in counts.items()},
+                "total": round(total / inquiries, 3),
+            },
+            "by_type_per_inquiry": {
+                name: round(count / inquiries, 3) for name, count in by_type.most_common()
+            },
+        },
+    }

@@ -1,0 +1,97 @@
+"""Cost accounting without servers: librdkafka's statistics become request metrics, the bench
+reads them back from a /metrics page, and the per-inquiry figures add up."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from prometheus_client import generate_latest
+from tradefast.bench.calibrate import calibrate
+from tradefast.bench.cost import Requests, Spent, parse_requests, summarize
+from tradefast.infra import kafka_stats
+from tradefast.infra.kafka_stats import record, statistics_config
+
+
+def librdkafka_statistics(name: str, ts_us: int, produce: int, fetch: int) -> str:
+    """The parts of librdkafka's statistics JSON that are read, as librdkafka lays them out:
+    `tx` counts every request, `brokers.*.req` by type (the group coordinator is a broker
+    entry of its own)."""
+    return json.dumps(
+        {
+            "name": name,
+            "type": "consumer",
+            "ts": ts_us,
+            "tx": produce + fetch + 3,
+            "brokers": {
+                "127.0.0.1:9092/1": {
+                    "tx": produce + fetch,
+                    "req": {"Produce": produce, "Fetch": fetch, "Metadata": 0},
+                },
+                "GroupCoordinator": {"tx": 3, "req": {"Heartbeat": 3}},
+            },
+        }
+    )
+
+
+def test_statistics_become_request_metrics_that_the_bench_reads_back() -> None:
+    record(librdkafka_statistics("svc-a#producer-1", 5_000_000, produce=40, fetch=0))
+    record(librdkafka_statistics("svc-a#consumer-2", 5_500_000, produce=0, fetch=60))
+    page = generate_latest().decode()
+    requests = parse_requests(
+        "\n".join(line for line in page.splitlines() if "svc-a#" in line or line.startswith("#"))
+    )
+    # The oldest statistics of the process's clients date the counts.
+    assert requests.clock == 5.0
+    assert requests.counts == Counter(
+        {"all": 40 + 3 + 60 + 3, "Produce": 40, "Fetch": 60, "Heartbeat": 6}
+    )
+
+
+def test_unreadable_statistics_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    record("{not json")
+    record(json.dumps({"name": "x"}))
+    assert len([r for r in caplog.records if "unreadable librdkafka statistics" in r.message]) == 2
+
+
+def test_statistics_are_off_unless_an_interval_is_set() -> None:
+    assert statistics_config(0) == {}
+    assert statistics_config(500) == {"statistics.interval.ms": 500, "stats_cb": kafka_stats.record}
+
+
+def test_requests_over_a_step_and_a_rate_carried_to_the_end() -> None:
+    before = Requests(10.0, Counter({"all": 100, "Fetch": 60}))
+    after = Requests(30.0, Counter({"all": 500, "Fetch": 360}))
+    spent = after.since(before)
+    assert (spent.seconds, spent.counts) == (20.0, Counter({"all": 400, "Fetch": 300}))
+    assert spent.scaled(25.0).counts == Counter({"all": 500, "Fetch": 375})
+
+
+def test_cost_per_inquiry_by_process_and_in_total() -> None:
+    cpu = {"position": 0.5, "kafka": 2.0, "client": 0.25}
+    requests = {
+        "position": Spent(10.0, Counter({"all": 3000, "Fetch": 2000, "Produce": 1000})),
+        "generator": Spent(5.0, Counter({"all": 500, "Produce": 500})),
+    }
+    cost = summarize(cpu, requests, inquiries=10_000, seconds=10.0)
+    # The bench's own client is shown but not counted in the pipeline's total.
+    assert cost["seconds"] == 10.0
+    assert cost["cpu_us_per_inquiry"] == {
+        "client": 25.0,
+        "kafka": 200.0,
+        "position": 50.0,
+        "total": 250.0,
+    }
+    assert cost["kafka_requests"] == {
+        "total": 3500,
+        "per_second": {"generator": 50.0, "position": 300.0, "total": 350.0},
+        "per_inquiry": {"generator": 0.05, "position": 0.3, "total": 0.35},
+        "by_type_per_inquiry": {"Fetch": 0.2, "Produce": 0.15},
+    }
+
+
+def test_calibration_measures_both_loops() -> None:
+    figures = calibrate()
+    assert figures["python_loop_per_us"] > 0
+    assert figures["sha256_mib_per_s"] > 0
