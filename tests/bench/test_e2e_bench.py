@@ -55,7 +55,6 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
         text=True,
         timeout=240,
         check=False,
-        timeout=240,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(out.read_text())

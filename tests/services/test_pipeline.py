@@ -58,7 +58,7 @@ def position(
         first, inputs = after
         while inputs and consumed(first, settings.topics.new) < inputs:
             await asyncio.sleep(0.01)
-        store = PositionStore.from_url(settings.redis_url)
+        store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)
         spec = position_spec(settings, store, core_name=core_name, batch_size=batch_size)
         # One consumer group; the names tell the instances apart in the metrics.
         await serve(replace(spec, name=name, group="tradefast-position"), settings, shutdown)

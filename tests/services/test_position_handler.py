@@ -15,7 +15,7 @@ from service_io import inquiry
 from tradefast import core
 from tradefast.config import Settings
 from tradefast.core_types import Position
-from tradefast.positions.store import CorruptPosition, PositionStore, Write
+from tradefast.positions.store import CorruptPosition, PositionStore, Stored, Write
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.runtime.outcome import Outcome
 from tradefast.services.position import PositionHandler, PositionsKeepMoving
@@ -32,14 +32,14 @@ class RacingStore(PositionStore):
         super().__init__(client)
         self.reads = 0
 
-    async def read_positions(self, keys: Iterable[str]) -> dict[str, Position]:
-        positions = await super().read_positions(keys)
+    async def read_states(self, keys: Iterable[str]) -> dict[str, Stored]:
+        states = await super().read_states(keys)
         self.reads += 1
         if self.reads == 1:
-            for key, position in positions.items():
-                moved = Write(expected=position, position=OTHER_INSTANCE, records=(), keep_from=0)
+            for key, state in states.items():
+                moved = Write(state.revision, OTHER_INSTANCE, records=(), keep_from=0)
                 assert await self.apply({key: moved})
-        return positions
+        return states
 
 
 class RefusingStore(PositionStore):
@@ -106,6 +106,8 @@ def test_a_concurrent_write_makes_the_batch_redo_on_the_new_position(
         b"sequence": b"2",
         b"done_offset": b"6",
         b"enriched_offset": b"7",
+        b"revision": b"2",
+        b"fenced_topic": b"",
     }
 
 

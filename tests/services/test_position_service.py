@@ -26,10 +26,12 @@ from tradefast.runtime.service import serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.position import position_spec
 
+FIELDS = (b"notional", b"quantity", b"sequence", b"done_offset", b"enriched_offset")
+
 
 def position_service(settings: Settings, core_name: str) -> Callable[[Shutdown], Awaitable[None]]:
     async def main(shutdown: Shutdown) -> None:
-        store = PositionStore.from_url(settings.redis_url)
+        store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)
         await serve(position_spec(settings, store, core_name=core_name), settings, shutdown)
 
     return main
@@ -77,7 +79,9 @@ def test_enriches_from_applied_dones_and_fences_replays(
         1,
     )
     assert (third.position, third.position_quantity, third.sequence) == (20_000 - 15_000, -200, 2)
-    assert redis_client.hgetall(key) == {
+    stored = redis_client.hgetall(key)
+    assert stored[b"fenced_topic"] == settings.topics.new.encode()
+    assert {field: stored[field] for field in FIELDS} == {
         b"notional": b"5000",
         b"quantity": b"-200",
         b"sequence": b"2",

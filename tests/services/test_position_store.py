@@ -32,7 +32,7 @@ def test_key_layout_shards_by_book() -> None:
     assert position_key("something:else") is None
 
 
-def write(position: Position, expected: Position = NO_POSITION, **fields: object) -> Write:
+def write(position: Position, expected: int = 0, **fields: object) -> Write:
     records = fields.get("records", ())
     keep_from = fields.get("keep_from", -1)
     assert isinstance(records, tuple) and isinstance(keep_from, int)
@@ -73,10 +73,9 @@ def test_records_are_written_read_back_and_dropped_once_acknowledged(settings: S
     async def use(store: PositionStore) -> tuple[object, object, object]:
         assert await store.apply({key: write((0, 0, 0, -1, 2_999), records=records)})
         written = await store.read_records({key: (1, 2)})
-        moved = (0, 0, 0, -1, 2_999)
         later = (Record(key, 3_000, 5, 5, 5, 5),)
         assert await store.apply(
-            {key: write((0, 0, 0, -1, 3_000), moved, records=later, keep_from=2_990)}
+            {key: write((0, 0, 0, -1, 3_000), 1, records=later, keep_from=2_990)}
         )
         kept = await store.read_records({key: (0, 10_000)})
         return written, sorted(kept), await store.read_positions([key])
@@ -85,6 +84,34 @@ def test_records_are_written_read_back_and_dropped_once_acknowledged(settings: S
     assert written == {(key, 1): (10, 1, 1, 99), (key, 2): (20, 2, 1, 99)}
     assert kept == [(key, offset) for offset in range(2_990, 3_001)]
     assert positions == {key: (0, 0, 0, -1, 3_000)}
+
+
+def test_fences_of_another_topic_read_as_none_and_its_records_go(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    key = "B|X"
+    old_record = (Record(key, 500, 1, 1, 1, 1),)
+
+    async def use() -> tuple[object, object, object]:
+        old = PositionStore.from_url(settings.redis_url, fenced_topic="old.inquiries.new")
+        new = PositionStore.from_url(settings.redis_url, fenced_topic="new.inquiries.new")
+        try:
+            assert await old.apply({key: write((70, 7, 1, 600, 700), records=old_record)})
+            seen_by_new = await new.read_states([key])
+            assert await new.apply({key: write((70, 7, 1, -1, 3), 1)})
+            return (
+                seen_by_new,
+                await old.read_states([key]),
+                await new.read_records({key: (0, 999)}),
+            )
+        finally:
+            await old.close()
+            await new.close()
+
+    seen_by_new, seen_by_old, records = asyncio.run(use())
+    assert seen_by_new == {key: ((70, 7, 1, -1, -1), 1)}, "positions kept, fences not"
+    assert seen_by_old == {key: ((70, 7, 1, -1, -1), 2)}
+    assert records == {}, "the old topic's records are gone"
 
 
 def test_all_positions_lists_every_key_in_order(settings: Settings) -> None:

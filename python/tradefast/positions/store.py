@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis.asyncio as aioredis
 
@@ -21,38 +22,44 @@ from tradefast.runtime.fatal import FatalError
 
 ZERO: Position = NO_POSITION
 FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
+STATE_FIELDS = (*FIELDS, "revision", "fenced_topic")
 PREFIX = "position:"
 RECORDS_PREFIX = "enrichments:"
 SOCKET_TIMEOUT = 10.0
 
-# Applies every key's write only if each key's fences are still what the caller read: a
-# compare-and-set against another instance (or a replay) having moved the key meanwhile.
-# KEYS: per key, its hash then its records' sorted set. ARGV: per key, the expected done_offset
-# and enriched_offset, the five new field values, the offset below which records may go, the
-# number n of new records, then n (score, member) pairs.
+# Applies every key's write only if each key's revision is still what the caller read: a
+# compare-and-set against another instance (or a replay) having moved the key meanwhile. A key
+# fenced on another inquiries.new topic (a fresh pipeline on an old Redis) drops its records.
+# KEYS: per key, its hash then its records' sorted set. ARGV[1]: the inquiries.new topic the
+# fences refer to; then per key: the expected revision, the five new field values, the offset
+# below which records may go, the number n of new records, then n (score, member) pairs.
 APPLY_IF_UNCHANGED = """
-local plan, at = {}, 1
+local topic = ARGV[1]
+local plan, at = {}, 2
 for i = 1, #KEYS, 2 do
-  local fences = redis.call('HMGET', KEYS[i], 'done_offset', 'enriched_offset')
-  if (fences[1] or '-1') ~= ARGV[at] or (fences[2] or '-1') ~= ARGV[at + 1] then
+  if (redis.call('HGET', KEYS[i], 'revision') or '0') ~= ARGV[at] then
     return 0
   end
   plan[#plan + 1] = at
-  at = at + 9 + 2 * tonumber(ARGV[at + 8])
+  at = at + 8 + 2 * tonumber(ARGV[at + 7])
 end
 for n, at in ipairs(plan) do
   local hash, records = KEYS[2 * n - 1], KEYS[2 * n]
-  redis.call('HSET', hash, 'notional', ARGV[at + 2], 'quantity', ARGV[at + 3],
-             'sequence', ARGV[at + 4], 'done_offset', ARGV[at + 5],
-             'enriched_offset', ARGV[at + 6])
-  local first, last = at + 9, at + 8 + 2 * tonumber(ARGV[at + 8])
+  if redis.call('HGET', hash, 'fenced_topic') ~= topic then
+    redis.call('DEL', records)
+  end
+  redis.call('HSET', hash, 'notional', ARGV[at + 1], 'quantity', ARGV[at + 2],
+             'sequence', ARGV[at + 3], 'done_offset', ARGV[at + 4],
+             'enriched_offset', ARGV[at + 5], 'revision', tonumber(ARGV[at]) + 1,
+             'fenced_topic', topic)
+  local first, last = at + 8, at + 7 + 2 * tonumber(ARGV[at + 7])
   while first <= last do
     -- unpack() is bounded by Lua's stack: members go in chunks of 1,000 (score, member) pairs.
     local upto = math.min(first + 1999, last)
     redis.call('ZADD', records, unpack(ARGV, first, upto))
     first = upto + 1
   end
-  redis.call('ZREMRANGEBYSCORE', records, '-inf', '(' .. ARGV[at + 7])
+  redis.call('ZREMRANGEBYSCORE', records, '-inf', '(' .. ARGV[at + 6])
 end
 return 1
 """
@@ -62,11 +69,20 @@ class CorruptPosition(FatalError):
     """A stored position field that is not an integer."""
 
 
+class Stored(NamedTuple):
+    """A key's position as the position service sees it, and the revision of its hash (the
+    number of writes so far: what the compare-and-set compares)."""
+
+    position: Position
+    revision: int
+
+
 @dataclass(frozen=True)
 class Write:
     """One key's part of a fenced batch write."""
 
-    expected: Position
+    expected: int
+    """The revision read."""
     position: Position
     records: Sequence[Record]
     keep_from: int
@@ -130,27 +146,41 @@ def _record(key: str, member: bytes) -> tuple[tuple[str, int], Recorded]:
 
 
 class PositionStore:
-    def __init__(self, client: aioredis.Redis) -> None:
+    """Positions in Redis. `fenced_topic` names the inquiries.new topic whose offsets the fences
+    hold: fences written for another topic (whose offsets mean nothing here) read as none."""
+
+    def __init__(self, client: aioredis.Redis, fenced_topic: str = "") -> None:
         self._client = client
         self._apply = client.register_script(APPLY_IF_UNCHANGED)
+        self._fenced_topic = fenced_topic
 
     @classmethod
-    def from_url(cls, url: str) -> PositionStore:
+    def from_url(cls, url: str, fenced_topic: str = "") -> PositionStore:
         # Timeouts turn a hung Redis into an error, so the runtime retries instead of stalling.
-        return cls(
-            aioredis.Redis.from_url(
-                url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
-            )
+        client = aioredis.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
         )
+        return cls(client, fenced_topic)
 
     async def read_positions(self, keys: Iterable[str]) -> dict[str, Position]:
         """The position of every key (ZERO when absent), in one pipelined round trip."""
+        return {key: stored.position for key, stored in (await self.read_states(keys)).items()}
+
+    async def read_states(self, keys: Iterable[str]) -> dict[str, Stored]:
+        """The position and revision of every key, in one pipelined round trip."""
         keys = list(keys)
         async with self._client.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.hmget(redis_key(key), FIELDS)
+                pipe.hmget(redis_key(key), STATE_FIELDS)
             rows = await pipe.execute()
-        return {key: _position(redis_key(key), row) for key, row in zip(keys, rows, strict=True)}
+        return {key: self._stored(redis_key(key), row) for key, row in zip(keys, rows, strict=True)}
+
+    def _stored(self, name: str, row: list[bytes | None]) -> Stored:
+        notional, quantity, sequence, done_offset, enriched_offset = _position(name, row[:5])
+        if (row[6] or b"").decode(errors="replace") != self._fenced_topic:
+            done_offset = enriched_offset = -1
+        revision = _integer(name, "revision", row[5], 0)
+        return Stored((notional, quantity, sequence, done_offset, enriched_offset), revision)
 
     async def read_records(
         self, wanted: Mapping[str, tuple[int, int]]
@@ -170,15 +200,15 @@ class PositionStore:
         )
 
     async def apply(self, writes: Mapping[str, Write]) -> bool:
-        """Apply `writes` atomically if every key's fences still equal its `expected` ones;
-        False (nothing written) if any moved."""
+        """Apply `writes` atomically if every key's revision is still its `expected` one; False
+        (nothing written) if any moved."""
         if not writes:
             return True
         names: list[str] = []
-        args: list[str | int] = []
+        args: list[str | int] = [self._fenced_topic]
         for key, write in writes.items():
             names += (redis_key(key), redis_key(key, RECORDS_PREFIX))
-            args += (write.expected[3], write.expected[4], *write.position, write.keep_from)
+            args += (write.expected, *write.position, write.keep_from)
             args.append(len(write.records))
             for r in write.records:
                 args += (

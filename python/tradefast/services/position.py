@@ -23,7 +23,7 @@ from prometheus_client import Counter
 from tradefast import core
 from tradefast.config import Settings
 from tradefast.core_types import Enrichment, Position, Record, Recorded
-from tradefast.positions.store import PositionStore, Write
+from tradefast.positions.store import PositionStore, Stored, Write
 from tradefast.runtime import FatalError, Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import add_batch_size
@@ -60,7 +60,7 @@ class PositionHandler:
         self._store = store
         self._new_topic = new_topic
         self._output = output
-        self._positions: dict[str, Position] = {}
+        self._states: dict[str, Stored] = {}
         # Per partition, the inquiries.new offset below which every output is acknowledged.
         self._acknowledged: dict[int, int] = {}
 
@@ -80,12 +80,14 @@ class PositionHandler:
         }
         delay = REDO_FIRST
         for _ in range(MAX_REDOS):
-            await self._load(partitions.keys() - self._positions.keys())
-            positions = {key: self._positions[key] for key in partitions}
+            await self._load(partitions.keys() - self._states.keys())
+            states = {key: self._states[key] for key in partitions}
+            positions = {key: state.position for key, state in states.items()}
             recorded = await self._recorded(keys, offsets, positions)
             result = self._core.enrich(values, keys, offsets, positions, recorded, time.time_ns())
-            if await self._store.apply(self._writes(result, positions, partitions)):
-                self._positions.update(result.updated)
+            if await self._store.apply(self._writes(result, states, partitions)):
+                for key, position in result.updated.items():
+                    self._states[key] = Stored(position, states[key].revision + 1)
                 if result.replayed:
                     REPLAYED.inc(result.replayed)
                     log.info("absorbed %d replayed inputs (counted once)", result.replayed)
@@ -93,7 +95,7 @@ class PositionHandler:
             REDONE.inc()
             log.warning("positions moved under us (another instance or a replay): redoing")
             for key in partitions:
-                self._positions.pop(key, None)
+                self._states.pop(key, None)
             await asyncio.sleep(delay)
             delay *= 2
         raise PositionsKeepMoving(
@@ -103,7 +105,7 @@ class PositionHandler:
 
     async def _load(self, keys: set[str]) -> None:
         if keys:
-            self._positions.update(await self._store.read_positions(keys))
+            self._states.update(await self._store.read_states(keys))
 
     async def _recorded(
         self, keys: list[bytes | None], offsets: list[int], positions: dict[str, Position]
@@ -121,14 +123,14 @@ class PositionHandler:
         return await self._store.read_records(wanted) if wanted else {}
 
     def _writes(
-        self, result: Enrichment, positions: dict[str, Position], partitions: dict[str, int]
+        self, result: Enrichment, states: dict[str, Stored], partitions: dict[str, int]
     ) -> dict[str, Write]:
         records: dict[str, list[Record]] = {}
         for record in result.records:
             records.setdefault(record.key, []).append(record)
         return {
             key: Write(
-                expected=positions[key],
+                expected=states[key].revision,
                 position=position,
                 records=records.get(key, ()),
                 keep_from=self._acknowledged.get(partitions[key], -1),
@@ -162,5 +164,5 @@ def position_spec(
 
 
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
-    store = PositionStore.from_url(settings.redis_url)
+    store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)
     await serve(position_spec(settings, store, batch_size=args.batch_size), settings, shutdown)
