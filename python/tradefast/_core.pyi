@@ -11,7 +11,7 @@ CoreError; no input makes the core crash.
 
 from collections.abc import Mapping, Sequence
 
-from tradefast.core_types import Enrichment, Position, Recorded
+from tradefast.core_types import Enrichment, Position, Recorded, Scan
 
 class CoreError(ValueError):
     """Raised for a call the core cannot serve at all (never for one bad message)."""
@@ -68,6 +68,11 @@ def frame(
 ) -> bytes:
     """Pack already-encoded Inquiry and Position messages into one encoded InquiryBatch,
     without decoding them: equal to InquiryBatch.SerializeToString() for canonical inputs."""
+
+def scan(messages: Sequence[bytes], max_bytes: int) -> Scan:
+    """The (index, inquiry_id, version) of each value at most `max_bytes` long that decodes as an
+    Inquiry under the strict wire rules, whether one of them is DONE, and how many did not
+    qualify. Nothing else is checked: the gateway forwards what the stages published."""
 
 class InquiryMaker:
     """Random NEW inquiries for the generator, drawn from splitmix64 chains: the same (seed,

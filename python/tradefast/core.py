@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, cast
 
 from tradefast import config
-from tradefast.core_types import Enrichment, Position, Recorded
+from tradefast.core_types import Enrichment, Position, Recorded, Scan
 
 __all__ = ["MODULES", "Core", "Maker", "Position", "load"]
 
@@ -37,6 +37,8 @@ class Core(Protocol):
         position_limit: int | None,
         decided_ns: int,
     ) -> tuple[list[bytes], list[bytes], list[tuple[int, str]]]: ...
+
+    def scan(self, messages: Sequence[bytes], max_bytes: int) -> Scan: ...
 
     def InquiryMaker(
         self,

@@ -44,3 +44,15 @@ class Enrichment(NamedTuple):
     again from their record, or skipped when none is given) and DONEs at or below done_offset."""
     errors: list[tuple[int, str]]
     """(index, reason) of every message that was refused."""
+
+
+class Scan(NamedTuple):
+    """The result of `scan` on one batch: (index, inquiry_id, version) of each usable value."""
+
+    indexes: list[int]
+    ids: list[int]
+    versions: list[int]
+    done: bool
+    """Whether any usable value is DONE."""
+    bad: int
+    """How many values were too large or not decodable."""

@@ -116,3 +116,9 @@ def test_inquiry_maker_matches_reference(
     rust = RUST.InquiryMaker(seed, books, instruments, counterparties)
     reference = REFERENCE.InquiryMaker(seed, books, instruments, counterparties)
     assert rust.make(first_id, created_ns) == reference.make(first_id, created_ns)
+
+
+@relaxed
+@given(st.lists(raw_messages() | st.binary(max_size=40), max_size=30), st.integers(0, 120))
+def test_scan_matches_reference(messages: list[bytes], max_bytes: int) -> None:
+    assert RUST.scan(messages, max_bytes) == REFERENCE.scan(messages, max_bytes)

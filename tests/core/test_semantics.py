@@ -292,3 +292,16 @@ def test_value_errors_are_core_errors(module: ModuleType) -> None:
     assert issubclass(module.CoreError, ValueError)
     with pytest.raises(module.CoreError, match="done_fraction"):
         module.decide([], 0, 3.0, None, 0)
+
+
+@cores
+def test_scan_gives_ids_versions_and_whether_a_done_came(core: Core) -> None:
+    batch = [
+        encoded(7, NEW, version=1),
+        b"\x0a\x01A",  # malformed
+        encoded(7, DONE, version=3, counterparty="x" * 200),  # over the size limit
+        encoded(8, NOT_DONE, version=3),
+        encoded(0, NEW, version=9),  # decodes: the gateway checks nothing else
+    ]
+    assert core.scan(batch, 150) == ([0, 3, 4], [7, 8, 0], [1, 3, 9], False, 2)
+    assert core.scan(batch, 1000).done

@@ -14,13 +14,10 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from google.protobuf.message import DecodeError
-
 from tradefast.core import Core
 from tradefast.gateway import metrics
 from tradefast.gateway.framing import build_frames
 from tradefast.gateway.state import InquiryWindow, PendingUpdates
-from tradefast.proto.tradefast_pb2 import DONE, Inquiry
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +64,6 @@ class Hub:
         self._flush_handle: asyncio.TimerHandle | asyncio.Handle | None = None
         self._flush_due = 0.0
         self._last_flush = 0.0
-        self._decoder = Inquiry()
 
     @property
     def client_count(self) -> int:
@@ -75,23 +71,16 @@ class Hub:
 
     def on_values(self, values: list[bytes]) -> bool:
         """Take a batch of Kafka values; True when it holds a DONE (positions may change)."""
-        decoder = self._decoder
-        saw_done = False
-        for value in values:
-            if len(value) > MAX_VALUE:
-                metrics.BAD_MESSAGES.inc()
-                continue
-            try:
-                decoder.ParseFromString(value)
-            except DecodeError:
-                metrics.BAD_MESSAGES.inc()
-                continue
-            inquiry_id, version = decoder.inquiry_id, decoder.version
-            if self._window.offer(inquiry_id, version, value):
-                self._tick.add_inquiry(inquiry_id, version, value)
-            saw_done = saw_done or decoder.status == DONE
+        scan = self._core.scan(values, MAX_VALUE)
+        if scan.bad:
+            metrics.BAD_MESSAGES.inc(scan.bad)
+        window, tick = self._window, self._tick
+        for index, inquiry_id, version in zip(scan.indexes, scan.ids, scan.versions, strict=True):
+            value = values[index]
+            if window.offer(inquiry_id, version, value):
+                tick.add_inquiry(inquiry_id, version, value)
         self._schedule_flush()
-        return saw_done
+        return scan.done
 
     def set_positions(self, positions: dict[str, bytes]) -> int:
         """Replace the positions with a fresh read; changed ones go to the clients."""

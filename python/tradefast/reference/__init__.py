@@ -7,5 +7,6 @@ from tradefast.reference.enrich import enrich
 from tradefast.reference.errors import CoreError
 from tradefast.reference.frame import frame
 from tradefast.reference.generate import InquiryMaker
+from tradefast.reference.scan import scan
 
-__all__ = ["CoreError", "InquiryMaker", "Position", "decide", "enrich", "frame"]
+__all__ = ["CoreError", "InquiryMaker", "Position", "decide", "enrich", "frame", "scan"]

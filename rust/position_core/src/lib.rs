@@ -18,6 +18,7 @@ pub mod frame;
 pub mod generate;
 pub mod proto;
 pub mod reasons;
+pub mod scan;
 mod schema;
 pub mod validate;
 pub mod wire;
@@ -189,6 +190,30 @@ fn frame_batch<'py>(
     })
 }
 
+/// See `scan` in python/tradefast/_core.pyi.
+#[pyfunction(name = "scan")]
+#[pyo3(signature = (messages, max_bytes))]
+fn scan_batch<'py>(
+    py: Python<'py>,
+    messages: &Bound<'py, PyAny>,
+    max_bytes: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    static SCAN: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    guarded(|| {
+        let messages = args::bytes_items(messages, "messages")?;
+        let data = slices(&messages);
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+        let scanned = py.detach(|| scan::scan(&data, max_bytes));
+        SCAN.import(py, "tradefast.core_types", "Scan")?.call1((
+            scanned.indexes,
+            scanned.ids,
+            scanned.versions,
+            scanned.done,
+            scanned.bad,
+        ))
+    })
+}
+
 /// See `InquiryMaker` in python/tradefast/_core.pyi.
 #[pyclass(frozen, module = "tradefast._core")]
 struct InquiryMaker {
@@ -282,6 +307,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(enrich_batch, m)?)?;
     m.add_function(wrap_pyfunction!(decide_batch, m)?)?;
     m.add_function(wrap_pyfunction!(frame_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_batch, m)?)?;
     m.add_class::<InquiryMaker>()?;
     Ok(())
 }
