@@ -84,8 +84,8 @@ def server_properties(
         # A group's first rebalance starts at once instead of waiting 3 s for more members.
         "group.initial.rebalance.delay.ms": "0",
         # Two cores: a few threads do the work without contending with the services.
-        "num.network.threads": "2",
-        "num.io.threads": "4",
+        "num.network.threads": "1",
+        "num.io.threads": "2",
         "num.recovery.threads.per.data.dir": "2",
         "log.segment.bytes": str(256 * 1024 * 1024),
         "log.retention.hours": "24",

@@ -29,7 +29,7 @@ class DeadLetters:
         self._topic = topic
         self._metrics = metrics
 
-    def send(self, message: Message, reason: str) -> None:
+    async def send(self, message: Message, reason: str) -> None:
         """Publish `message` (same key and value) to the dead-letter topic."""
         headers: list[tuple[str, str | bytes | None]] = [
             (REASON, reason),
@@ -43,7 +43,7 @@ class DeadLetters:
             size = len(value) + len(key or b"")
             headers.append((ORIGINAL_SIZE, str(size)))
             key, value = None if key is None else key[:MAX_KEPT], value[:MAX_KEPT]
-        self._producer.send(self._topic, key, value, headers)
+        await self._producer.send(self._topic, key, value, headers)
         self._metrics.dead_letters.inc()
         log.warning(
             "dead-lettered %s[%s]@%s: %s",

@@ -1,6 +1,8 @@
 """Publishing with delivery confirmation: `send` queues, `flush` waits (off the event loop) until
 the broker acknowledged everything queued, and raises if anything failed, so offsets are
-committed only for batches whose outputs are safely stored."""
+committed only for batches whose outputs are safely stored. When librdkafka's local queue is full
+(the broker down, say), sending waits for room off the event loop, so the loop keeps serving
+signals and everything else; a stop requested meanwhile interrupts the wait."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from prometheus_client import Counter
+
+from tradefast.runtime.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
 
@@ -20,18 +25,29 @@ Headers = list[tuple[str, str | bytes | None]]
 QUEUE_FULL_WAIT = 0.05
 CONNECT_RETRY = 0.2
 
+QUEUE_FULL = Counter(
+    "tradefast_producer_queue_full",
+    "Sends that found librdkafka's local queue full and waited for room",
+)
+
 
 class DeliveryFailed(RuntimeError):
     """The broker did not acknowledge a message; the batch must not be committed."""
 
 
+class SendInterrupted(RuntimeError):
+    """A stop was requested while a send waited for room: the batch must not be committed."""
+
+
 class BatchProducer:
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], shutdown: Shutdown | None = None) -> None:
         # Delivery reports only for failures: one Python call per failed message, none per success.
         self._producer = Producer(
             {**config, "delivery.report.only.error": True, "on_delivery": self._on_delivery}
         )
         self._failures: list[str] = []
+        self._shutdown = shutdown
+        self._waiting = False
 
     async def connect(self, topic: str, timeout: float) -> None:
         """Wait until the broker serves `topic` (it answers and the topic has its leaders); raise
@@ -56,24 +72,46 @@ class BatchProducer:
             # A topic just created may not have its leaders yet: ask again.
             await asyncio.sleep(CONNECT_RETRY)
 
-    def send(
+    async def send(
         self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None
     ) -> None:
-        """Queue one message; waits for room when the local queue is full."""
+        """Queue one message; waits for room (off the loop) when the local queue is full."""
         while True:
             try:
                 self._producer.produce(topic, value, key, headers=headers)
-                return
             except BufferError:
-                self._producer.poll(QUEUE_FULL_WAIT)
+                await self._wait_for_room(topic)
+            else:
+                if self._waiting:
+                    self._waiting = False
+                    log.info("room in the local queue again: sending")
+                return
 
-    def send_many(self, topic: str, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
+    async def send_many(self, topic: str, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
         produce = self._producer.produce
         for key, value in zip(keys, values, strict=True):
             try:
                 produce(topic, value, key)
             except BufferError:
-                self.send(topic, key, value)
+                await self.send(topic, key, value)
+
+    async def _wait_for_room(self, topic: str) -> None:
+        """Let librdkafka deliver (or fail) for a while in a worker thread; raise
+        SendInterrupted if a stop is requested meanwhile."""
+        QUEUE_FULL.inc()
+        if not self._waiting:
+            self._waiting = True
+            log.warning(
+                "the local queue is full (%d messages waiting: is the broker reachable?); "
+                "waiting for room to send to %s",
+                len(self._producer),
+                topic,
+            )
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._producer.poll, QUEUE_FULL_WAIT)
+        self.raise_failures()
+        if self._shutdown is not None and self._shutdown.is_requested:
+            raise SendInterrupted(f"stopped while waiting for room to send to {topic}")
 
     def serve(self) -> None:
         """Serve delivery reports without waiting (call regularly when not flushing)."""
@@ -86,18 +124,36 @@ class BatchProducer:
         self.raise_failures()
         return len(self._producer) == 0
 
-    async def flush(self) -> None:
-        """Wait until everything queued is acknowledged; raise DeliveryFailed otherwise."""
+    async def settle(self) -> None:
+        """Wait until everything queued is acknowledged, in slices, so that a stop requested
+        meanwhile ends the wait with SendInterrupted (a broker that is down never answers)."""
         loop = asyncio.get_running_loop()
-        remaining = await loop.run_in_executor(None, self._producer.flush)
+        while await loop.run_in_executor(None, self._producer.flush, QUEUE_FULL_WAIT * 4):
+            self.raise_failures()
+            if self._shutdown is not None and self._shutdown.is_requested:
+                raise SendInterrupted(f"stopped with {len(self._producer)} messages unacknowledged")
+        self.raise_failures()
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait (at most `timeout` s, if given) until everything queued is acknowledged; raise
+        DeliveryFailed otherwise."""
+        loop = asyncio.get_running_loop()
+        if timeout is None:
+            remaining = await loop.run_in_executor(None, self._producer.flush)
+        else:
+            remaining = await loop.run_in_executor(None, self._producer.flush, timeout)
         self.raise_failures(remaining)
 
     def flush_blocking(self, timeout: float = 30.0) -> None:
         self.raise_failures(self._producer.flush(timeout))
 
     def close(self, timeout: float = 10.0) -> None:
-        """Deliver what is still queued (best effort: the caller has not committed for it)."""
-        self._producer.flush(timeout)
+        """Deliver what is still queued (best effort: the caller has not committed for it); what
+        is left after `timeout` is dropped, or closing would wait for the broker forever."""
+        if self._producer.flush(timeout):
+            log.warning("dropping %d unacknowledged messages on close", len(self._producer))
+            self._producer.purge()
+            self._producer.poll(0)
         self._producer.close()
 
     def raise_failures(self, remaining: int = 0) -> None:

@@ -18,7 +18,7 @@ from tradefast.runtime.dead_letter import DeadLetters
 from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.outcome import Outcome
-from tradefast.runtime.producer import BatchProducer, DeliveryFailed
+from tradefast.runtime.producer import BatchProducer, DeliveryFailed, SendInterrupted
 from tradefast.runtime.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ MAX_UNSETTLED = 8
 # commit requests its largest load; a crash replays at most this much more input, which the
 # services absorb (revoke and close still commit everything handled, synchronously).
 COMMIT_INTERVAL = 0.1
+# How long a stopping service waits for its last outputs to be acknowledged (a broker that is
+# down must not keep it from stopping: unacknowledged input is simply not committed).
+CLOSE_FLUSH = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
     """
     metrics = ServiceMetrics(spec.name)
     group = spec.group or f"tradefast-{spec.name}"
-    producer = BatchProducer(kafka_config.producer_config(settings, client_overrides(group)))
+    producer = BatchProducer(
+        kafka_config.producer_config(settings, client_overrides(group)), shutdown
+    )
     consumer = BatchConsumer(
         kafka_config.consumer_config(settings, group, client_overrides(group)),
         list(spec.inputs),
@@ -108,7 +113,7 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                 continue
             if unsettled >= MAX_UNSETTLED:
                 started = time.perf_counter()
-                await producer.flush()
+                await producer.settle()
                 unsettled = 0
                 if time.monotonic() - last_commit >= COMMIT_INTERVAL:
                     _committed(spec, consumer.commit())
@@ -116,20 +121,23 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                     last_commit = time.monotonic()
                 metrics.stage("acknowledge", time.perf_counter() - started)
             received = batch
-            batch = _without_oversized(received, spec.max_message_bytes, dead_letters)
+            batch = await _without_oversized(received, spec.max_message_bytes, dead_letters)
             outcome = await _handle(spec, batch, metrics, shutdown) if batch else Outcome("")
             if outcome is None:
                 break
             started = time.perf_counter()
-            producer.send_many(outcome.topic, outcome.keys, outcome.values)
+            await producer.send_many(outcome.topic, outcome.keys, outcome.values)
             for index, reason in outcome.rejects:
-                dead_letters.send(batch[index], reason)
+                await dead_letters.send(batch[index], reason)
             consumer.mark_handled(received)
             unsettled += 1
             uncommitted = True
             metrics.stage("produce", time.perf_counter() - started)
             if outcome.values:
                 metrics.sent(outcome.topic, len(outcome.values))
+    except SendInterrupted as exc:
+        log.warning("%s: %s; the batch in hand is replayed after a restart", spec.name, exc)
+        delivered = False
     except DeliveryFailed:
         delivered = False
         raise
@@ -143,7 +151,7 @@ async def _close(
     """Wait for the last outputs; commit only if every output was acknowledged; release all."""
     if delivered:
         try:
-            await producer.flush()
+            await producer.flush(CLOSE_FLUSH)
         except DeliveryFailed as exc:
             log.error("%s: not committing the last batches: %s", spec.name, exc)
             delivered = False
@@ -159,7 +167,7 @@ def _committed(spec: ServiceSpec, offsets: dict[tuple[str, int], int]) -> None:
         spec.on_commit(offsets)
 
 
-def _without_oversized(
+async def _without_oversized(
     batch: list[Message], limit: int, dead_letters: DeadLetters
 ) -> list[Message]:
     """`batch` without its messages over `limit` bytes, which go to the dead-letter topic."""
@@ -167,7 +175,7 @@ def _without_oversized(
     if len(kept) != len(batch):
         for message in batch:
             if _size(message) > limit:
-                dead_letters.send(message, f"message larger than {limit} bytes")
+                await dead_letters.send(message, f"message larger than {limit} bytes")
     return kept
 
 

@@ -18,7 +18,7 @@ from tradefast import core
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
 from tradefast.runtime.metrics import ServiceMetrics
-from tradefast.runtime.producer import BatchProducer
+from tradefast.runtime.producer import BatchProducer, SendInterrupted
 from tradefast.runtime.service import client_overrides
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import book_names, bounded, from_env, names
@@ -138,7 +138,7 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
 async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown: Shutdown) -> None:
     """Send `pacer.count` inquiries (or until stopped) to the new-inquiries topic."""
     producer = BatchProducer(
-        kafka_config.producer_config(settings, client_overrides("tradefast-generator"))
+        kafka_config.producer_config(settings, client_overrides("tradefast-generator")), shutdown
     )
     metrics = ServiceMetrics("generator")
     topic = settings.topics.new
@@ -147,17 +147,21 @@ async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown:
     start_ns = time.time_ns()
     start = time.perf_counter()
     sent = 0
-    while not shutdown.is_requested and (pacer.count is None or sent < pacer.count):
-        due = min(pacer.due(time.perf_counter() - start), sent + MAX_PER_TICK)
-        if due > sent:
-            stamps = [start_ns + int(pacer.due_at(index) * 1e9) for index in range(sent, due)]
-            keys, values = factory.make_batch(stamps)
-            producer.send_many(topic, keys, values)
-            metrics.sent(topic, due - sent)
-        sent = max(sent, due)
-        producer.serve()
-        wait = pacer.due_at(sent) - (time.perf_counter() - start)
-        await asyncio.sleep(min(max(wait, MIN_TICK), MAX_SLEEP))
-    await producer.flush()
-    producer.close()
+    try:
+        while not shutdown.is_requested and (pacer.count is None or sent < pacer.count):
+            due = min(pacer.due(time.perf_counter() - start), sent + MAX_PER_TICK)
+            if due > sent:
+                stamps = [start_ns + int(pacer.due_at(index) * 1e9) for index in range(sent, due)]
+                keys, values = factory.make_batch(stamps)
+                await producer.send_many(topic, keys, values)
+                metrics.sent(topic, due - sent)
+            sent = max(sent, due)
+            producer.serve()
+            wait = pacer.due_at(sent) - (time.perf_counter() - start)
+            await asyncio.sleep(min(max(wait, MIN_TICK), MAX_SLEEP))
+        await producer.settle()
+    except SendInterrupted as exc:
+        log.warning("%s: the unacknowledged inquiries were not published", exc)
+    finally:
+        producer.close(timeout=0 if shutdown.is_requested else 10)
     log.info("sent %d inquiries, last id %d", sent, factory.next_id - 1)
