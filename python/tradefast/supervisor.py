@@ -1,8 +1,10 @@
 """A small process supervisor for `tradefast run`: start children in order and wait until each is
-ready, restart one that dies (with backoff), stop them all in order on request.
+ready, restart one that dies (with backoff), give up with a clear error on one that keeps dying,
+stop them all in order on request.
 
 Children run in their own sessions, so a Ctrl-C in the terminal reaches only the supervisor,
-which then stops them in its own order: sources first, so nothing is left half-processed.
+which then stops them in its own order: sources first, so nothing is left half-processed. Each
+child gets SIGTERM from the kernel if the supervisor dies without stopping it (even by SIGKILL).
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradefast.infra.processes import terminate_with_parent
+
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 # A child that ran this long before dying starts again from the first backoff.
 STABLE_AFTER = 60.0
+# A child that dies this many times in a row, each time before it ran STABLE_AFTER seconds, is
+# not going to recover by itself (bad config, a server gone for good): give up.
+MAX_QUICK_EXITS = 5
 WATCH_INTERVAL = 0.2
 
 
 class SupervisorError(RuntimeError):
-    """A child could not be started or did not become ready; the message says which and why."""
+    """A child could not be started, did not become ready or keeps dying; the message says which
+    and why."""
 
 
 @dataclass
@@ -43,6 +51,7 @@ class Child:
     backoff: float = BACKOFF_FIRST
     restart_at: float | None = None
     restarts: int = 0
+    quick_exits: int = 0  # in a row, each before the child ran STABLE_AFTER seconds
 
     @property
     def pid(self) -> int | None:
@@ -68,7 +77,8 @@ class Supervisor:
             self._wait_ready(child, ready_timeout, stop)
 
     def watch(self, stop: threading.Event) -> None:
-        """Restart children that exit, until `stop` is set."""
+        """Restart children that exit, until `stop` is set; raise SupervisorError when one keeps
+        dying (MAX_QUICK_EXITS in a row)."""
         while not stop.wait(WATCH_INTERVAL):
             now = time.monotonic()
             for child in self.children:
@@ -94,6 +104,14 @@ class Supervisor:
                 return
             if now - child.started_at > STABLE_AFTER:
                 child.backoff = BACKOFF_FIRST
+                child.quick_exits = 0
+            child.quick_exits += 1
+            if child.quick_exits >= MAX_QUICK_EXITS:
+                raise SupervisorError(
+                    f"{child.name} keeps failing: it exited {child.quick_exits} times in a row, "
+                    f"each within {STABLE_AFTER:g}s of starting (last exit code {code}); "
+                    f"stopping everything. {child.log_file} ends with:\n{_tail(child.log_file)}"
+                )
             child.process = None
             child.restart_at = now + child.backoff
             self._report(
@@ -117,6 +135,7 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 env=self._env,
                 start_new_session=True,
+                preexec_fn=terminate_with_parent,
             )
         child.started_at = time.monotonic()
 
