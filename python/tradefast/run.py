@@ -19,13 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from tradefast import config
 from tradefast.infra.compose import docker_engine_available
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_broker import kafka_answers
 from tradefast.infra.local import KAFKA, REDIS, LocalInfra, State
 from tradefast.infra.netcheck import accepts_connections
+from tradefast.infra.processes import ProcessRecord
 from tradefast.infra.topics import ensure_topics
+from tradefast.janitor import SERVER, SERVICE, Janitor
 from tradefast.output_guard import guard_standard_streams
 from tradefast.progress import Report, step
 from tradefast.run_lock import AlreadyRunning, hold_run_lock, refuse_taken_ports
@@ -43,6 +47,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE = 5.0
 COMPOSE_FILE = "docker-compose.yml"
 _TITLES = {KAFKA: "Kafka", REDIS: "Redis"}
+SERVER_GRACE = {KAFKA: 30.0, REDIS: 10.0}
 
 
 def register(subparsers: Any) -> None:
@@ -69,7 +74,7 @@ class Infra:
     stop: Callable[[], None] | None
 
 
-def start_infra(settings: config.Settings, report: Report) -> Infra:
+def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> Infra:
     if docker_engine_available():
         already = kafka_answers(settings.kafka_bootstrap, 2.0)
         with step("starting Kafka and Redis with Docker Compose", report):
@@ -85,6 +90,9 @@ def start_infra(settings: config.Settings, report: Report) -> Infra:
         )
     local = LocalInfra(settings, owned=True)
     servers = local.up(report)
+    for server in servers:
+        if server.state in (State.STARTED, State.ADOPTED) and server.record is not None:
+            janitor.watch(server.name, server.record, SERVER, SERVER_GRACE[server.name])
     lines = [
         f"{_TITLES[s.name]} (pid {s.record.pid}) was left running by an earlier run that is "
         "gone: this run takes it over"
@@ -171,26 +179,31 @@ def _start(settings: config.Settings, args: argparse.Namespace) -> int:
 
     for sig in STOP_SIGNALS:
         signal.signal(sig, on_signal)
-    starting.set()
-    if stop.is_set():
-        return 0
+    log_dir = Path(settings.home) / "logs"
+    janitor = Janitor(log_dir / "janitor.log")
     try:
-        infra = start_infra(settings, _say)
-    except _Interrupted as exc:
-        # LocalInfra.up stops what it had started; this also covers a signal that came just
-        # after it returned.
-        local = LocalInfra(settings, owned=True)
-        local.down(only=local.owned_by_this_process())
-        _say(f"tradefast run: {exc} while starting Kafka and Redis: stopped what had started")
-        return 0
-    except (InfraError, OSError, subprocess.CalledProcessError) as exc:
-        print(f"tradefast run: cannot start Kafka and Redis: {exc}", file=sys.stderr)
-        return 1
+        starting.set()
+        if stop.is_set():
+            return 0
+        try:
+            infra = start_infra(settings, _say, janitor)
+        except _Interrupted as exc:
+            # LocalInfra.up stops what it had started; this also covers a signal that came just
+            # after it returned.
+            local = LocalInfra(settings, owned=True)
+            local.down(only=local.owned_by_this_process())
+            _say(f"tradefast run: {exc} while starting Kafka and Redis: stopped what had started")
+            return 0
+        except (InfraError, OSError, subprocess.CalledProcessError) as exc:
+            print(f"tradefast run: cannot start Kafka and Redis: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            starting.clear()
+        _say(infra.description)
+        children = plan(settings, args.rate, log_dir)
+        return _supervise(settings, args, children, infra, stop, janitor)
     finally:
-        starting.clear()
-    _say(infra.description)
-    children = plan(settings, args.rate, Path(settings.home) / "logs")
-    return _supervise(settings, args, children, infra, stop)
+        janitor.close()
 
 
 def _supervise(
@@ -199,8 +212,14 @@ def _supervise(
     children: list[Child],
     infra: Infra,
     stop: threading.Event,
+    janitor: Janitor,
 ) -> int:
-    supervisor = Supervisor(children, {**os.environ, **settings.to_env()}, _say)
+    def watched(child: Child) -> None:
+        assert child.process is not None
+        record = ProcessRecord(child.process.pid, psutil.Process(child.process.pid).create_time())
+        janitor.watch(child.name, record, SERVICE, STOP_GRACE)
+
+    supervisor = Supervisor(children, {**os.environ, **settings.to_env()}, _say, watched)
     try:
         with step("starting the services", _say):
             supervisor.start_all(READY_TIMEOUT, stop)

@@ -3,8 +3,9 @@ ready, restart one that dies (with backoff), give up with a clear error on one t
 stop them all in order on request.
 
 Children run in their own sessions, so a Ctrl-C in the terminal reaches only the supervisor,
-which then stops them in its own order: sources first, so nothing is left half-processed. Each
-child gets SIGTERM from the kernel if the supervisor dies without stopping it (even by SIGKILL).
+which then stops them in its own order: sources first, so nothing is left half-processed. A child
+spawned by the main thread gets SIGTERM from the kernel if the supervisor dies without stopping
+it (even by SIGKILL); `tradefast run` also has a janitor process for that (tradefast.janitor).
 """
 
 from __future__ import annotations
@@ -60,11 +61,17 @@ class Child:
 
 class Supervisor:
     def __init__(
-        self, children: list[Child], env: dict[str, str], report: Callable[[str], None] = print
+        self,
+        children: list[Child],
+        env: dict[str, str],
+        report: Callable[[str], None] = print,
+        on_spawn: Callable[[Child], None] | None = None,
     ) -> None:
+        """on_spawn: told of each process as it starts (restarts included)."""
         self.children = children
         self._env = env
         self._report = report
+        self._on_spawn = on_spawn
 
     def start_all(self, ready_timeout: float, stop: threading.Event | None = None) -> None:
         """Start each child in order, waiting until it is ready before the next; gives up early
@@ -135,9 +142,13 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 env=self._env,
                 start_new_session=True,
-                preexec_fn=terminate_with_parent,
+                # The kernel's parent-death signal fires when the spawning *thread* ends: only
+                # children spawned by the main thread can have it.
+                preexec_fn=terminate_with_parent if _on_main_thread() else None,
             )
         child.started_at = time.monotonic()
+        if self._on_spawn is not None:
+            self._on_spawn(child)
 
     def _wait_ready(self, child: Child, timeout: float, stop: threading.Event) -> None:
         deadline = time.monotonic() + timeout
@@ -172,6 +183,10 @@ class Supervisor:
             self._report(f"{child.name} did not stop in time: killing it")
             self._signal(child, signal.SIGKILL)
             child.process.wait()
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -97,9 +97,9 @@ def server_properties(
 class KafkaBroker:
     """The files and process of one local broker rooted at `root`."""
 
-    def __init__(self, root: Path, ephemeral: bool = False, die_with_parent: bool = False) -> None:
+    def __init__(self, root: Path, ephemeral: bool = False) -> None:
         self.root = root
-        self.die_with_parent = ephemeral or die_with_parent
+        self.ephemeral = ephemeral
         self.jvm_options = QUICK_START_JVM if ephemeral else SERVING_JVM
         self.data_dir = root / "data"
         self.config_file = root / "server.properties"
@@ -124,7 +124,7 @@ class KafkaBroker:
             [*base, "kafka.Kafka", str(self.config_file)],
             log_file=self.log_file,
             cwd=self.root,
-            die_with_parent=self.die_with_parent,
+            die_with_parent=self.ephemeral,
         )
 
     def _format(self, java_base: list[str]) -> None:

@@ -4,9 +4,9 @@ State (which pid serves which address) is kept in TRADEFAST_HOME/infra/state.jso
 `status` or `down` knows what this project started and leaves everything else alone. A server
 that already answers at the configured address is used as it is and never stopped by us.
 
-Servers started for one owner process (`tradefast run`, a test session) get a parent-death signal
-and the owner's pid in the state file: should one outlive its owner all the same, `status` and
-the next `tradefast run` say so, with the command that stops it.
+Servers started for one owner process (`tradefast run`, a test session) have the owner's pid in
+the state file: should one outlive its owner, `status` and the next `tradefast run` say so, with
+the command that stops it.
 """
 
 from __future__ import annotations
@@ -86,15 +86,16 @@ class LocalInfra:
         owned: bool = False,
     ) -> None:
         """ephemeral: servers for tests; the broker uses JVM flags that start faster but serve
-        slower. ephemeral or owned: the servers this object starts belong to this process (a
-        test session, `tradefast run`): they stop by themselves if it dies, even by SIGKILL, and
-        `up` takes over those left by an earlier owner that is gone."""
+        slower, and both stop by themselves if this process dies, even by SIGKILL.
+        ephemeral or owned: the servers this object starts belong to this process (a test
+        session, `tradefast run`), and `up` takes over those left by an earlier owner that is
+        gone."""
         self.settings = settings
         self.start_timeout = start_timeout
         home = Path(settings.home)
         self.owned = ephemeral or owned
-        self.kafka = KafkaBroker(home / KAFKA, ephemeral=ephemeral, die_with_parent=self.owned)
-        self.redis = RedisServer(home / REDIS, die_with_parent=self.owned)
+        self.kafka = KafkaBroker(home / KAFKA, ephemeral=ephemeral)
+        self.redis = RedisServer(home / REDIS, die_with_parent=ephemeral)
         self.state_file = home / "infra" / "state.json"
 
     def up(self, report: Report = silent) -> list[ServerStatus]:
@@ -117,7 +118,7 @@ class LocalInfra:
         servers: list[ServerStatus] = []
         try:
             # Both start at once; each then says how long it took to answer.
-            started_at = time.monotonic()
+            kafka_since = redis_since = time.monotonic()
             if kafka.state is State.STOPPED:
                 if not kafka_jars.present():
                     with step(
@@ -127,13 +128,14 @@ class LocalInfra:
                     ):
                         kafka_jars.ensure_jars(report=report)
                 report(f"==> starting Kafka on {kafka_address} (log {self.kafka.log_file})")
-                started_at = time.monotonic()
+                kafka_since = time.monotonic()
                 record = self.kafka.start(kafka_host, kafka_port, self.settings.partitions)
                 kafka = self._remember(KAFKA, kafka_address, record, self.kafka.log_file)
             servers.append(kafka)
             if redis.state is State.STOPPED:
                 binary = find_redis_server()
                 report(f"==> starting Redis on {redis_address} ({binary.origin})")
+                redis_since = time.monotonic()
                 record = self.redis.start(redis_host, redis_port, binary)
                 redis = self._remember(REDIS, redis_address, record, self.redis.log_file)
             servers.append(redis)
@@ -143,11 +145,11 @@ class LocalInfra:
             if redis.record is not None:
                 self.redis.wait_until_answers(redis.record, redis_address, self.start_timeout)
                 if redis.state is State.STARTED:
-                    report(f"    Redis answers after {time.monotonic() - started_at:.1f} s")
+                    report(f"    Redis answers after {time.monotonic() - redis_since:.1f} s")
             if kafka.record is not None:
                 self.kafka.wait_until_answers(kafka.record, kafka_address, self.start_timeout)
                 if kafka.state is State.STARTED:
-                    report(f"    Kafka answers after {time.monotonic() - started_at:.1f} s")
+                    report(f"    Kafka answers after {time.monotonic() - kafka_since:.1f} s")
             with step(f"creating the topics on {kafka_address}", report):
                 ensure_topics(self.settings)
         except BaseException:
