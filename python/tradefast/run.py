@@ -33,6 +33,7 @@ from tradefast.janitor import SERVER, SERVICE, Janitor
 from tradefast.output_guard import guard_standard_streams
 from tradefast.progress import Report, step
 from tradefast.run_lock import AlreadyRunning, hold_run_lock, refuse_taken_ports
+from tradefast.service_status import services_status_file
 from tradefast.services.cli import SERVICES, metrics_port
 from tradefast.services.generator import MAX_RATE
 from tradefast.services.options import bounded
@@ -219,7 +220,10 @@ def _supervise(
         record = ProcessRecord(child.process.pid, psutil.Process(child.process.pid).create_time())
         janitor.watch(child.name, record, SERVICE, STOP_GRACE)
 
-    supervisor = Supervisor(children, {**os.environ, **settings.to_env()}, _say, watched)
+    status_file = services_status_file(settings)
+    supervisor = Supervisor(
+        children, {**os.environ, **settings.to_env()}, _say, watched, status_file
+    )
     try:
         with step("starting the services", _say):
             supervisor.start_all(READY_TIMEOUT, stop)
@@ -239,6 +243,7 @@ def _supervise(
             signal.signal(sig, signal.SIG_IGN)
         _say("stopping...")
         supervisor.stop_all(STOP_GRACE)
+        status_file.unlink(missing_ok=True)
         if infra.stop is not None:
             _say("stopping the servers this run started")
             infra.stop()

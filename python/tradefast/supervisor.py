@@ -11,6 +11,7 @@ it (even by SIGKILL); `tradefast run` also has a janitor process for that (trade
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -53,6 +54,7 @@ class Child:
     restart_at: float | None = None
     restarts: int = 0
     quick_exits: int = 0  # in a row, each before the child ran STABLE_AFTER seconds
+    exit_code: int | None = None  # of its last exit
 
     @property
     def pid(self) -> int | None:
@@ -66,12 +68,15 @@ class Supervisor:
         env: dict[str, str],
         report: Callable[[str], None] = print,
         on_spawn: Callable[[Child], None] | None = None,
+        status_file: Path | None = None,
     ) -> None:
-        """on_spawn: told of each process as it starts (restarts included)."""
+        """on_spawn: told of each process as it starts (restarts included). status_file: kept
+        up to date with which child is up or down (the dashboard shows it)."""
         self.children = children
         self._env = env
         self._report = report
         self._on_spawn = on_spawn
+        self._status_file = status_file
 
     def start_all(self, ready_timeout: float, stop: threading.Event | None = None) -> None:
         """Start each child in order, waiting until it is ready before the next; gives up early
@@ -114,18 +119,22 @@ class Supervisor:
                 child.quick_exits = 0
             child.quick_exits += 1
             if child.quick_exits >= MAX_QUICK_EXITS:
+                child.process, child.exit_code = None, code
+                self._write_status()
                 raise SupervisorError(
                     f"{child.name} keeps failing: it exited {child.quick_exits} times in a row, "
                     f"each within {STABLE_AFTER:g}s of starting (last exit code {code}); "
                     f"stopping everything. {child.log_file} ends with:\n{_tail(child.log_file)}"
                 )
             child.process = None
+            child.exit_code = code
             child.restart_at = now + child.backoff
             self._report(
                 f"{child.name} exited with code {code}; restarting in {child.backoff:g}s "
                 f"(log: {child.log_file})"
             )
             child.backoff = min(child.backoff * 2, BACKOFF_MAX)
+            self._write_status()
         elif child.restart_at is not None and now >= child.restart_at:
             child.restart_at = None
             child.restarts += 1
@@ -149,6 +158,27 @@ class Supervisor:
         child.started_at = time.monotonic()
         if self._on_spawn is not None:
             self._on_spawn(child)
+        self._write_status()
+
+    def _write_status(self) -> None:
+        """Each child's state as JSON, replaced atomically; with the supervisor's pid, so a
+        reader can tell a file left by a supervisor that is gone."""
+        if self._status_file is None:
+            return
+        services = [
+            {
+                "name": child.name,
+                "up": child.process is not None,
+                "pid": child.pid,
+                "restarts": child.restarts,
+                "exitCode": child.exit_code,
+            }
+            for child in self.children
+        ]
+        self._status_file.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self._status_file.with_suffix(".tmp")
+        scratch.write_text(json.dumps({"supervisor": os.getpid(), "services": services}))
+        scratch.replace(self._status_file)
 
     def _wait_ready(self, child: Child, timeout: float, stop: threading.Event) -> None:
         deadline = time.monotonic() + timeout

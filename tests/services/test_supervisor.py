@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -86,11 +87,18 @@ def test_a_child_that_keeps_failing_stops_the_watch_with_its_log(tmp_path: Path)
         backoff=0.05,
     )
     reports: list[str] = []
-    supervisor = Supervisor([flaky], dict(os.environ), reports.append)
+    status_file = tmp_path / "run" / "services.json"
+    supervisor = Supervisor([flaky], dict(os.environ), reports.append, status_file=status_file)
     supervisor.start_all(ready_timeout=30)
+    assert json.loads(status_file.read_text())["services"][0]["up"] is True
     with pytest.raises(
         SupervisorError, match=r"(?s)flaky keeps failing: it exited 5 times in a row.*no broker"
     ):
         supervisor.watch(threading.Event())
     assert flaky.restarts == supervisor_module.MAX_QUICK_EXITS - 1
     assert sum("flaky exited with code 4; restarting in" in line for line in reports) == 4
+    status = json.loads(status_file.read_text())
+    assert status["supervisor"] == os.getpid()
+    assert status["services"] == [
+        {"name": "flaky", "up": False, "pid": None, "restarts": 4, "exitCode": 4}
+    ]
