@@ -114,6 +114,16 @@ class Run:
         assert len(services) == 5 and len(servers) == 2, (services, servers)
         return [self.run_pid(), *services, *servers]
 
+    def tradefast(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Another `tradefast` command with the same settings, run to its end."""
+        return subprocess.run(
+            [sys.executable, "-m", "tradefast", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     def kill_group(self) -> None:
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -220,13 +230,7 @@ def test_a_stop_signal_stops_everything_and_a_second_run_is_refused(
 ) -> None:
     run.start()
     pids = run.started_pids()
-    second = subprocess.run(
-        [sys.executable, "-m", "tradefast", "run", "--no-browser"],
-        env=run.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    second = run.tradefast("run", "--no-browser")
     assert second.returncode == 1
     assert f"tradefast run is already running here (pid {run.run_pid()}" in second.stderr
     assert run.process is not None
@@ -244,11 +248,5 @@ def test_sigkill_of_run_still_stops_everything(run: Run) -> None:
     run.process.send_signal(signal.SIGKILL)
     run.process.wait()
     assert run.left_behind(pids) == ([], []), "".join(run.output)
-    status = subprocess.run(
-        [sys.executable, "-m", "tradefast", "infra", "status"],
-        env=run.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    status = run.tradefast("infra", "status")
     assert [line.split()[1] for line in status.stdout.splitlines()] == ["stopped", "stopped"]
