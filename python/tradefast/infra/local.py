@@ -165,8 +165,8 @@ class LocalInfra:
         ]
 
     def down(self, wipe: bool = False, only: frozenset[str] | None = None) -> list[ServerStatus]:
-        """Stop what this project started (by pid), or of that the servers named in `only`; with
-        wipe, delete the data folders too."""
+        """Stop what this project started (by pid): all of it, or the servers named in `only`;
+        with wipe, delete the data folders too."""
         saved = self._load_state()
         stopped = []
         for name, grace, log_file in (
