@@ -1,26 +1,52 @@
 # tradefast: `make run` starts everything, `make test` runs the whole suite.
 SHELL := /bin/bash
 VENV ?= .venv
+# Each set-up step says what it does as it starts and how long it took.
+STEP := scripts/step
+RUST_SOURCES := $(shell find rust -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name 'build.rs') proto/tradefast.proto
+
+# A virtualenv that is active and already holds this checkout's built extension and dependencies
+# (say, after `maturin develop --release` in it) is used as it is; otherwise make builds .venv.
+ENV_PURPOSE := $(if $(filter-out run setup web infra-% integration-test,$(or $(MAKECMDGOALS),setup)),test,run)
+ifneq ($(VIRTUAL_ENV),)
+ifneq ($(abspath $(VIRTUAL_ENV)),$(abspath $(VENV)))
+ACTIVE_ENV := $(shell "$(VIRTUAL_ENV)/bin/python" -m tradefast.envcheck $(ENV_PURPOSE) "$(CURDIR)" 2>&1 | tail -n 1)
+ifeq ($(ACTIVE_ENV),usable)
+VENV := $(VIRTUAL_ENV)
+$(info using the active virtualenv $(VENV): it has this checkout's extension and dependencies)
+else
+$(info not using the active virtualenv $(VIRTUAL_ENV): $(or $(ACTIVE_ENV),its python does not answer); using $(VENV))
+endif
+endif
+endif
+
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CORE_STAMP := $(VENV)/.core-built
-RUST_SOURCES := $(shell find rust -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name 'build.rs') proto/tradefast.proto
 
 .PHONY: setup test lint fmt proto
 
+ifeq ($(ACTIVE_ENV),usable)
+setup:
+else
 setup: $(CORE_STAMP)
+endif
 
 $(PY):
-	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@$(STEP) "creating the virtualenv $(VENV)" \
+		bash -c 'python3 -m venv $(VENV) && $(BIN)/pip install --quiet --upgrade pip'
 
 $(VENV)/.deps-installed: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet "maturin>=1.9,<2"
-	touch $@
+	@$(STEP) "installing maturin" $(BIN)/pip install --quiet "maturin>=1.9,<2"
+	@touch $@
 
+# maturin installs the Python dependencies (quietly), then cargo builds the extension, printing
+# each crate it compiles (a progress bar on a terminal).
 $(CORE_STAMP): $(VENV)/.deps-installed $(RUST_SOURCES)
-	source $(BIN)/activate && maturin develop --release --extras dev --quiet
-	touch $@
+	@$(STEP) "installing the Python dependencies and building the Rust extension (release; minutes the first time)" \
+		bash -c 'source $(BIN)/activate && PIP=$(abspath $(BIN))/pip \
+			maturin develop --release --extras dev --pip-path scripts/quiet-pip'
+	@touch $@
 
 # The dashboard (web/dist): npm packages from the lock file, protobuf code generated from
 # proto/tradefast.proto, bundled by esbuild. Nothing is installed globally.
@@ -31,17 +57,20 @@ setup: web
 web: web/dist/index.html
 
 web/node_modules/.installed: web/package.json web/package-lock.json
-	cd web && npm ci --no-audit --no-fund
-	touch $@
+	@$(STEP) "installing the dashboard's npm packages" bash -c 'cd web && npm ci --no-audit --no-fund'
+	@touch $@
 
 web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
-	cd web && npm run build
+	@$(STEP) "building the dashboard" bash -c 'cd web && npm run --silent build'
 
 proto: setup
 	PATH=$(abspath $(BIN)):$$PATH $(PY) -m grpc_tools.protoc -Iproto \
 		--python_out=python/tradefast/proto --mypy_out=python/tradefast/proto proto/tradefast.proto
 
+# What the tests need from the OS (Java, Maven, Chromium) is installed with apt-get when running as
+# root on Debian; otherwise one line says what to install, and make stops.
 test: setup
+	@$(PY) -m tradefast.infra.system_packages test
 	cargo test --release --quiet --manifest-path rust/position_core/Cargo.toml
 	$(BIN)/pytest --benchmark-disable
 
@@ -82,7 +111,8 @@ infra-status: setup
 RATE ?= 20
 
 run: setup
-	$(BIN)/tradefast run --rate $(RATE)
+	@$(PY) -m tradefast.infra.system_packages run
+	@$(BIN)/tradefast run --rate $(RATE)
 
 # The end-to-end integration test script (also run once by `make test`, through
 # tests/integration/test_integration_script.py): starts its own Kafka and Redis on free ports

@@ -19,13 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from tradefast import config
 from tradefast.infra.compose import docker_engine_available
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_broker import kafka_answers
-from tradefast.infra.local import LocalInfra, State
+from tradefast.infra.local import KAFKA, REDIS, LocalInfra, State
 from tradefast.infra.netcheck import accepts_connections
+from tradefast.infra.processes import ProcessRecord
 from tradefast.infra.topics import ensure_topics
+from tradefast.janitor import SERVER, SERVICE, Janitor
+from tradefast.output_guard import guard_standard_streams
+from tradefast.progress import Report, step
+from tradefast.run_lock import AlreadyRunning, hold_run_lock, refuse_taken_ports
+from tradefast.service_status import services_status_file
 from tradefast.services.cli import SERVICES, metrics_port
 from tradefast.services.generator import MAX_RATE
 from tradefast.services.options import bounded
@@ -35,8 +43,12 @@ from tradefast.supervisor import Child, Supervisor, SupervisorError
 # The supervisor stops them in reverse: the generator first, so the others can drain.
 START_ORDER = ("position", "trader", "gateway", "dashboard", "generator")
 READY_TIMEOUT = 60.0
+# Ctrl-C, a closed terminal, `kill`: each stops everything this run started, in order.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE = 5.0
 COMPOSE_FILE = "docker-compose.yml"
+_TITLES = {KAFKA: "Kafka", REDIS: "Redis"}
+SERVER_GRACE = {KAFKA: 30.0, REDIS: 10.0}
 
 
 def register(subparsers: Any) -> None:
@@ -57,54 +69,77 @@ def register(subparsers: Any) -> None:
 
 @dataclass
 class Infra:
-    """How the servers were obtained, and how to stop them if this run started them."""
+    """How the servers were obtained, and how to stop those this run started."""
 
     description: str
     stop: Callable[[], None] | None
 
 
-def start_infra(settings: config.Settings) -> Infra:
+def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> Infra:
     if docker_engine_available():
         already = kafka_answers(settings.kafka_bootstrap, 2.0)
-        subprocess.run(["docker", "compose", "-f", COMPOSE_FILE, "up", "-d", "--wait"], check=True)
-        ensure_topics(settings)
+        with step("starting Kafka and Redis with Docker Compose", report):
+            subprocess.run(
+                ["docker", "compose", "-f", COMPOSE_FILE, "up", "-d", "--wait"], check=True
+            )
+            ensure_topics(settings)
         if already:
             return Infra("Kafka and Redis were already running: left running", None)
         return Infra(
             "Kafka and Redis started with Docker Compose: stopped on exit",
             _compose_stop,
         )
-    local = LocalInfra(settings)
-    servers = local.up()
-    started = [s for s in servers if s.state is State.STARTED]
-    if started and all(s.state is not State.RUNNING for s in servers):
-        names = " and ".join(s.name for s in started)
-        return Infra(f"{names} started as local processes: stopped on exit", lambda: _down(local))
-    return Infra("Kafka and Redis were already running: left running", None)
+    local = LocalInfra(settings, owned=True)
+    servers = local.up(report)
+    for server in servers:
+        if server.state in (State.STARTED, State.ADOPTED) and server.record is not None:
+            janitor.watch(server.name, server.record, SERVER, SERVER_GRACE[server.name])
+    lines = [
+        f"{_TITLES[s.name]} (pid {s.record.pid}) was left running by an earlier run that is "
+        "gone: this run takes it over"
+        for s in servers
+        if s.state is State.ADOPTED and s.record is not None
+    ]
+    ours = frozenset(s.name for s in servers if s.state in (State.STARTED, State.ADOPTED))
+    kept = [_TITLES[s.name] for s in servers if s.name not in ours]
+    if ours:
+        names = " and ".join(_TITLES[s.name] for s in servers if s.name in ours)
+        lines.append(f"{names} started for this run: stopped on exit")
+    if kept:
+        verb = "were" if len(kept) > 1 else "was"
+        lines.append(f"{' and '.join(kept)} {verb} already running: left running")
+    stop = (lambda: _down(local, ours)) if ours else None
+    return Infra("\n".join(lines), stop)
 
 
 def _compose_stop() -> None:
     subprocess.run(["docker", "compose", "-f", COMPOSE_FILE, "stop"], check=False)
 
 
-def _down(local: LocalInfra) -> None:
-    local.down()
+def _down(local: LocalInfra, names: frozenset[str]) -> None:
+    local.down(only=names)
 
 
-def plan(settings: config.Settings, rate: float, log_dir: Path) -> list[Child]:
-    """The children in start order, with their readiness checks."""
+def service_addresses(settings: config.Settings) -> dict[str, tuple[str, int]]:
+    """Where each child listens once it is ready, in start order."""
     ports = {
         "gateway": (settings.gateway_host, settings.gateway_port),
         "dashboard": (settings.dashboard_host, settings.dashboard_port),
     }
+    return {
+        name: ports.get(name, ("127.0.0.1", metrics_port(name)))
+        for name in START_ORDER
+        if name in SERVICES
+    }
+
+
+def plan(settings: config.Settings, rate: float, log_dir: Path) -> list[Child]:
+    """The children in start order, with their readiness checks."""
     children = []
-    for name in START_ORDER:
-        if name not in SERVICES:
-            continue
+    for name, (host, port) in service_addresses(settings).items():
         argv = [sys.executable, "-m", "tradefast", "service", name]
         if name == "generator":
             argv += ["--rate", str(rate)]
-        host, port = ports.get(name, ("127.0.0.1", metrics_port(name)))
         children.append(Child(name, argv, _listening(host, port), log_dir / f"{name}.log"))
     return children
 
@@ -113,28 +148,88 @@ def _listening(host: str, port: int) -> Callable[[], bool]:
     return lambda: accepts_connections(host, port, timeout=0.2)
 
 
+class _Interrupted(Exception):
+    """A stop signal arrived while the servers were starting (which has no stop flag to poll)."""
+
+
 def _run(args: argparse.Namespace) -> int:
+    guard_standard_streams()
     try:
         settings = config.load()
     except config.ConfigError as exc:
         print(f"tradefast run: {exc}", file=sys.stderr)
         return 2
-    log_dir = Path(settings.home) / "logs"
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda _signum, _frame: stop.set())
     try:
-        infra = start_infra(settings)
-    except (InfraError, OSError, subprocess.CalledProcessError) as exc:
-        print(f"tradefast run: cannot start Kafka and Redis: {exc}", file=sys.stderr)
+        with hold_run_lock(Path(settings.home)):
+            refuse_taken_ports(service_addresses(settings))
+            return _start(settings, args)
+    except AlreadyRunning as exc:
+        print(f"tradefast run: {exc}", file=sys.stderr)
         return 1
-    print(infra.description)
-    supervisor = Supervisor(plan(settings, args.rate, log_dir), {**os.environ, **settings.to_env()})
+
+
+def _start(settings: config.Settings, args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    starting = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+        if starting.is_set():
+            starting.clear()
+            raise _Interrupted(signal.Signals(signum).name)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_signal)
+    log_dir = Path(settings.home) / "logs"
+    janitor = Janitor(log_dir / "janitor.log")
     try:
-        supervisor.start_all(READY_TIMEOUT, stop)
+        starting.set()
         if stop.is_set():
             return 0
-        _announce(settings, args.rate, log_dir)
+        try:
+            infra = start_infra(settings, _say, janitor)
+        except _Interrupted as exc:
+            # LocalInfra.up stops what it had started; this also covers a signal that came just
+            # after it returned.
+            local = LocalInfra(settings, owned=True)
+            local.down(only=local.owned_by_this_process())
+            _say(f"tradefast run: {exc} while starting Kafka and Redis: stopped what had started")
+            return 0
+        except (InfraError, OSError, subprocess.CalledProcessError) as exc:
+            print(f"tradefast run: cannot start Kafka and Redis: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            starting.clear()
+        _say(infra.description)
+        children = plan(settings, args.rate, log_dir)
+        return _supervise(settings, args, children, infra, stop, janitor)
+    finally:
+        janitor.close()
+
+
+def _supervise(
+    settings: config.Settings,
+    args: argparse.Namespace,
+    children: list[Child],
+    infra: Infra,
+    stop: threading.Event,
+    janitor: Janitor,
+) -> int:
+    def watched(child: Child) -> None:
+        assert child.process is not None
+        record = ProcessRecord(child.process.pid, psutil.Process(child.process.pid).create_time())
+        janitor.watch(child.name, record, SERVICE, STOP_GRACE)
+
+    status_file = services_status_file(settings)
+    supervisor = Supervisor(
+        children, {**os.environ, **settings.to_env()}, _say, watched, status_file
+    )
+    try:
+        with step("starting the services", _say):
+            supervisor.start_all(READY_TIMEOUT, stop)
+        if stop.is_set():
+            return 0
+        _announce(settings, args.rate, children[0].log_file.parent)
         if os.environ.get("DISPLAY") and not args.no_browser:
             webbrowser.open(settings.dashboard_url)
         supervisor.watch(stop)
@@ -143,13 +238,21 @@ def _run(args: argparse.Namespace) -> int:
         print(f"tradefast run: {exc}", file=sys.stderr)
         return 1
     finally:
-        print("stopping...")
+        # A second signal must not cut the clean-up short: from here on, signals are ignored.
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        _say("stopping...")
         supervisor.stop_all(STOP_GRACE)
+        status_file.unlink(missing_ok=True)
         if infra.stop is not None:
-            print("stopping Kafka and Redis (started by this run)")
+            _say("stopping the servers this run started")
             infra.stop()
         else:
-            print("Kafka and Redis left running (not started by this run)")
+            _say("Kafka and Redis left running (not started by this run)")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _announce(settings: config.Settings, rate: float, log_dir: Path) -> None:

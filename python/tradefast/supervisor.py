@@ -1,13 +1,17 @@
 """A small process supervisor for `tradefast run`: start children in order and wait until each is
-ready, restart one that dies (with backoff), stop them all in order on request.
+ready, restart one that dies (with backoff), give up with a clear error on one that keeps dying,
+stop them all in order on request.
 
 Children run in their own sessions, so a Ctrl-C in the terminal reaches only the supervisor,
-which then stops them in its own order: sources first, so nothing is left half-processed.
+which then stops them in its own order: sources first, so nothing is left half-processed. A child
+spawned by the main thread gets SIGTERM from the kernel if the supervisor dies without stopping
+it (even by SIGKILL); `tradefast run` also has a janitor process for that (tradefast.janitor).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -18,16 +22,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradefast.infra.processes import terminate_with_parent
+
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 # A child that ran this long before dying starts again from the first backoff.
 STABLE_AFTER = 60.0
+# A child that dies this many times in a row, each time before it ran STABLE_AFTER seconds, is
+# not going to recover by itself (bad config, a server gone for good): give up.
+MAX_QUICK_EXITS = 5
 WATCH_INTERVAL = 0.2
 
 
 class SupervisorError(RuntimeError):
-    """A child could not be started or did not become ready; the message says which and why."""
+    """A child could not be started, did not become ready or keeps dying; the message says which
+    and why."""
 
 
 @dataclass
@@ -43,6 +53,8 @@ class Child:
     backoff: float = BACKOFF_FIRST
     restart_at: float | None = None
     restarts: int = 0
+    quick_exits: int = 0  # in a row, each before the child ran STABLE_AFTER seconds
+    exit_code: int | None = None  # of its last exit
 
     @property
     def pid(self) -> int | None:
@@ -51,11 +63,20 @@ class Child:
 
 class Supervisor:
     def __init__(
-        self, children: list[Child], env: dict[str, str], report: Callable[[str], None] = print
+        self,
+        children: list[Child],
+        env: dict[str, str],
+        report: Callable[[str], None] = print,
+        on_spawn: Callable[[Child], None] | None = None,
+        status_file: Path | None = None,
     ) -> None:
+        """on_spawn: told of each process as it starts (restarts included). status_file: kept
+        up to date with which child is up or down (the dashboard shows it)."""
         self.children = children
         self._env = env
         self._report = report
+        self._on_spawn = on_spawn
+        self._status_file = status_file
 
     def start_all(self, ready_timeout: float, stop: threading.Event | None = None) -> None:
         """Start each child in order, waiting until it is ready before the next; gives up early
@@ -68,7 +89,8 @@ class Supervisor:
             self._wait_ready(child, ready_timeout, stop)
 
     def watch(self, stop: threading.Event) -> None:
-        """Restart children that exit, until `stop` is set."""
+        """Restart children that exit, until `stop` is set; raise SupervisorError when one keeps
+        dying (MAX_QUICK_EXITS in a row)."""
         while not stop.wait(WATCH_INTERVAL):
             now = time.monotonic()
             for child in self.children:
@@ -94,13 +116,25 @@ class Supervisor:
                 return
             if now - child.started_at > STABLE_AFTER:
                 child.backoff = BACKOFF_FIRST
+                child.quick_exits = 0
+            child.quick_exits += 1
+            if child.quick_exits >= MAX_QUICK_EXITS:
+                child.process, child.exit_code = None, code
+                self._write_status()
+                raise SupervisorError(
+                    f"{child.name} keeps failing: it exited {child.quick_exits} times in a row, "
+                    f"each within {STABLE_AFTER:g}s of starting (last exit code {code}); "
+                    f"stopping everything. {child.log_file} ends with:\n{_tail(child.log_file)}"
+                )
             child.process = None
+            child.exit_code = code
             child.restart_at = now + child.backoff
             self._report(
                 f"{child.name} exited with code {code}; restarting in {child.backoff:g}s "
                 f"(log: {child.log_file})"
             )
             child.backoff = min(child.backoff * 2, BACKOFF_MAX)
+            self._write_status()
         elif child.restart_at is not None and now >= child.restart_at:
             child.restart_at = None
             child.restarts += 1
@@ -117,8 +151,34 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 env=self._env,
                 start_new_session=True,
+                # The kernel's parent-death signal fires when the spawning *thread* ends: only
+                # children spawned by the main thread can have it.
+                preexec_fn=terminate_with_parent if _on_main_thread() else None,
             )
         child.started_at = time.monotonic()
+        if self._on_spawn is not None:
+            self._on_spawn(child)
+        self._write_status()
+
+    def _write_status(self) -> None:
+        """Each child's state as JSON, replaced atomically; with the supervisor's pid, so a
+        reader can tell a file left by a supervisor that is gone."""
+        if self._status_file is None:
+            return
+        services = [
+            {
+                "name": child.name,
+                "up": child.process is not None,
+                "pid": child.pid,
+                "restarts": child.restarts,
+                "exitCode": child.exit_code,
+            }
+            for child in self.children
+        ]
+        self._status_file.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self._status_file.with_suffix(".tmp")
+        scratch.write_text(json.dumps({"supervisor": os.getpid(), "services": services}))
+        scratch.replace(self._status_file)
 
     def _wait_ready(self, child: Child, timeout: float, stop: threading.Event) -> None:
         deadline = time.monotonic() + timeout
@@ -153,6 +213,10 @@ class Supervisor:
             self._report(f"{child.name} did not stop in time: killing it")
             self._signal(child, signal.SIGKILL)
             child.process.wait()
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tradefast import supervisor as supervisor_module
 from tradefast.supervisor import Child, Supervisor, SupervisorError
 
 # A child that says it is ready by creating a file, then waits for SIGTERM and records it.
@@ -69,3 +71,34 @@ def test_a_child_that_dies_while_starting_is_reported_with_its_log(tmp_path: Pat
     supervisor = Supervisor([failing], dict(os.environ), lambda _: None)
     with pytest.raises(SupervisorError, match=r"(?s)broken exited with code 3.*bad config"):
         supervisor.start_all(ready_timeout=30)
+
+
+def test_a_child_that_keeps_failing_stops_the_watch_with_its_log(tmp_path: Path) -> None:
+    # Ready at once, then dies after a moment, every time it is started.
+    flaky = Child(
+        "flaky",
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; time.sleep(0.3); print('no broker'); sys.exit(4)",
+        ],
+        lambda: True,
+        tmp_path / "flaky.log",
+        backoff=0.05,
+    )
+    reports: list[str] = []
+    status_file = tmp_path / "run" / "services.json"
+    supervisor = Supervisor([flaky], dict(os.environ), reports.append, status_file=status_file)
+    supervisor.start_all(ready_timeout=30)
+    assert json.loads(status_file.read_text())["services"][0]["up"] is True
+    with pytest.raises(
+        SupervisorError, match=r"(?s)flaky keeps failing: it exited 5 times in a row.*no broker"
+    ):
+        supervisor.watch(threading.Event())
+    assert flaky.restarts == supervisor_module.MAX_QUICK_EXITS - 1
+    assert sum("flaky exited with code 4; restarting in" in line for line in reports) == 4
+    status = json.loads(status_file.read_text())
+    assert status["supervisor"] == os.getpid()
+    assert status["services"] == [
+        {"name": "flaky", "up": False, "pid": None, "restarts": 4, "exitCode": 4}
+    ]

@@ -1,8 +1,11 @@
-"""The dashboard's static server: content types, the gateway configuration, no listings."""
+"""The dashboard's static server: content types, the gateway configuration, the services'
+state, no listings."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -28,6 +31,7 @@ def dashboard(tmp_path: Path) -> Iterator[str]:
             "TRADEFAST_DASHBOARD_PORT": str(free_port()),
             "TRADEFAST_GATEWAY_PORT": "18080",
             "TRADEFAST_DASHBOARD_DIST": str(dist),
+            "TRADEFAST_HOME": str(tmp_path / "home"),
         }
     )
     server = make_server(settings, dist_folder(settings))
@@ -58,6 +62,26 @@ def test_tells_the_page_where_the_gateway_is(dashboard: str) -> None:
     status, content_type, body = _get(dashboard + "config.json")
     assert (status, content_type) == (200, "application/json")
     assert json.loads(body) == {"gatewayUrl": "ws://127.0.0.1:18080/ws/inquiries"}
+
+
+def test_says_which_service_is_down_while_a_supervisor_runs(dashboard: str, tmp_path: Path) -> None:
+    assert json.loads(_get(dashboard + "services.json")[2]) == {"services": []}
+    status_file = tmp_path / "home" / "run" / "services.json"
+    status_file.parent.mkdir(parents=True)
+    services = [{"name": "trader", "up": False, "pid": None, "restarts": 2, "exitCode": 1}]
+    status_file.write_text(json.dumps({"supervisor": os.getpid(), "services": services}))
+    status, content_type, body = _get(dashboard + "services.json")
+    assert (status, content_type) == (200, "application/json")
+    assert json.loads(body)["services"] == services
+    # A file left by a supervisor that is gone says nothing.
+    status_file.write_text(json.dumps({"supervisor": _a_dead_pid(), "services": services}))
+    assert json.loads(_get(dashboard + "services.json")[2]) == {"services": []}
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_no_listings_and_no_escape(dashboard: str) -> None:

@@ -7,6 +7,7 @@ import { connectFeed } from "./feed.js";
 import { duration, integer } from "./format.js";
 import { Model } from "./model.js";
 import { PositionsGrid } from "./positions.js";
+import { watchServices } from "./services.js";
 
 const model = new Model();
 const blotter = new Blotter(document.querySelector("#blotter tbody"));
@@ -105,10 +106,17 @@ function wireControls() {
   });
 }
 
+function showServicesDown(line) {
+  const element = $("services");
+  element.hidden = line === null;
+  element.textContent = line || "";
+}
+
 async function start() {
   wireControls();
   requestAnimationFrame(onAnimationFrame);
   setInterval(everySecond, 1000);
+  watchServices(showServicesDown);
   let url;
   try {
     url = await gatewayUrl();

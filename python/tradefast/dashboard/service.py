@@ -1,7 +1,8 @@
 """`tradefast service dashboard`: serve the built page (web/dist) and tell it where the gateway is.
 
-A small threaded http.server on loopback: the page is a few static files, and `/config.json`
-carries the gateway's WebSocket URL so one build works with any TRADEFAST_GATEWAY_* setting.
+A small threaded http.server on loopback: the page is a few static files, `/config.json`
+carries the gateway's WebSocket URL so one build works with any TRADEFAST_GATEWAY_* setting, and
+`/services.json` says which service `tradefast run` has up or down.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from tradefast.config import Settings
 from tradefast.runtime.shutdown import Shutdown
+from tradefast.service_status import read_services_status, services_status_file
 
 DESCRIPTION = "dashboard: the live blotter page, served from web/dist"
 METRICS_PORT = 0
@@ -41,20 +43,35 @@ CONTENT_TYPES = {
 class DashboardHandler(SimpleHTTPRequestHandler):
     extensions_map = CONTENT_TYPES
 
-    def __init__(self, *args: Any, config_json: bytes, gateway_origin: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        config_json: bytes,
+        gateway_origin: str,
+        status_file: Path,
+        **kwargs: Any,
+    ) -> None:
         self._config_json = config_json
         self._gateway_origin = gateway_origin
+        self._status_file = status_file
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == "/config.json":
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(self._config_json)))
-            self.end_headers()
-            self.wfile.write(self._config_json)
+        path = self.path.split("?", 1)[0]
+        if path == "/config.json":
+            self._send_json(self._config_json)
+            return
+        if path == "/services.json":
+            self._send_json(json.dumps(read_services_status(self._status_file)).encode())
             return
         super().do_GET()
+
+    def _send_json(self, body: bytes) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
@@ -91,6 +108,7 @@ def make_server(settings: Settings, folder: Path) -> ThreadingHTTPServer:
         directory=str(folder),
         config_json=config_json,
         gateway_origin=gateway_origin,
+        status_file=services_status_file(settings),
     )
     try:
         return ThreadingHTTPServer((settings.dashboard_host, settings.dashboard_port), handler)

@@ -42,7 +42,7 @@ def _up(args: argparse.Namespace) -> int:
     def run() -> None:
         settings = config.load()
         infra = LocalInfra(settings, start_timeout=args.timeout)
-        servers = infra.up()
+        servers = infra.up(report=_say)
         _print(servers)
         print(f"data   {infra.kafka.data_dir}  {infra.redis.data_dir}")
         print(
@@ -77,9 +77,13 @@ def _status(_args: argparse.Namespace) -> int:
 
 def _fetch(_args: argparse.Namespace) -> int:
     def run() -> None:
-        print(f"Kafka {kafka_jars.KAFKA_VERSION} jars in {kafka_jars.ensure_jars()}")
+        print(f"Kafka {kafka_jars.KAFKA_VERSION} jars in {kafka_jars.ensure_jars(report=_say)}")
 
     return _guarded(run)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _print(servers: list[ServerStatus]) -> None:

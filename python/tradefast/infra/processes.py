@@ -49,7 +49,7 @@ def spawn(argv: list[str], log_file: Path, cwd: Path, die_with_parent: bool) -> 
             stderr=subprocess.STDOUT,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_terminate_with_parent if die_with_parent else None,
+            preexec_fn=terminate_with_parent if die_with_parent else None,
         )
     _children[proc.pid] = proc
     return ProcessRecord(pid=proc.pid, started=psutil.Process(proc.pid).create_time())
@@ -92,6 +92,6 @@ PR_SET_PDEATHSIG = 1
 _prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
-def _terminate_with_parent() -> None:
+def terminate_with_parent() -> None:
     """Runs in the child between fork and exec (Linux): SIGTERM it when the parent dies."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

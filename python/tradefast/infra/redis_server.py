@@ -1,4 +1,5 @@
-"""A local `redis-server` with its own data folder and the append-only file on."""
+"""A local Redis-compatible server (redis-server, or Valkey) with its own data folder and the
+append-only file on."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import redis
 from tradefast.config import ConfigError
 from tradefast.infra.errors import InfraError
 from tradefast.infra.processes import ProcessRecord, is_running, spawn
-from tradefast.infra.toolchain import require_redis_server
+from tradefast.infra.toolchain import RedisBinary, find_redis_server
 
 
 def redis_host_port(url: str) -> tuple[str, int]:
@@ -43,17 +44,17 @@ def redis_answers(url: str, timeout: float = 0.5) -> bool:
 class RedisServer:
     """The files and process of one local Redis rooted at `root`."""
 
-    def __init__(self, root: Path, ephemeral: bool = False) -> None:
+    def __init__(self, root: Path, die_with_parent: bool = False) -> None:
         self.root = root
-        self.ephemeral = ephemeral
+        self.die_with_parent = die_with_parent
         self.data_dir = root / "data"
         self.log_file = root / "redis.log"
 
-    def start(self, host: str, port: int) -> ProcessRecord:
-        server = require_redis_server()
+    def start(self, host: str, port: int, binary: RedisBinary | None = None) -> ProcessRecord:
+        server = binary or find_redis_server()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            server,
+            server.path,
             "--bind",
             host,
             "--port",
@@ -74,7 +75,9 @@ class RedisServer:
             "--loglevel",
             "notice",
         ]
-        return spawn(argv, log_file=self.log_file, cwd=self.root, die_with_parent=self.ephemeral)
+        return spawn(
+            argv, log_file=self.log_file, cwd=self.root, die_with_parent=self.die_with_parent
+        )
 
     def wait_until_answers(self, record: ProcessRecord, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
