@@ -25,7 +25,7 @@ def foreign_redis(tmp_path: Path) -> Iterator[str]:
     """A Redis that stands for someone else's: started here, but not by the suite's fixtures."""
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    server = RedisServer(tmp_path / "redis", ephemeral=True)
+    server = RedisServer(tmp_path / "redis", die_with_parent=True)
     record = server.start("127.0.0.1", port)
     try:
         server.wait_until_answers(record, url, 30)
