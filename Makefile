@@ -3,7 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 # Each set-up step says what it does as it starts and how long it took.
 STEP := scripts/step
-RUST_SOURCES := $(shell find rust -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name 'build.rs') proto/tradefast.proto
+# Sources only: cargo's target folder holds generated .rs files newer than any build.
+RUST_SOURCES := $(shell find rust -name target -prune -o \( -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' \) -print) proto/tradefast.proto
 
 # A virtualenv that is active and already holds this checkout's built extension and dependencies
 # (say, after `maturin develop --release` in it) is used as it is; otherwise make builds .venv.

@@ -19,7 +19,14 @@ import re
 import sys
 from pathlib import Path
 
-RUST_SOURCES = ("rust/**/*.rs", "rust/**/Cargo.toml", "rust/**/Cargo.lock", "proto/*.proto")
+# The sources only: cargo's target folder holds generated .rs files newer than any build.
+RUST_SOURCES = (
+    "rust/*/src/**/*.rs",
+    "rust/*/build.rs",
+    "rust/*/Cargo.toml",
+    "rust/*/Cargo.lock",
+    "proto/*.proto",
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
