@@ -80,3 +80,20 @@ def test_frame(benchmark: Any, core: Core) -> None:
     batch = enriched_batch()
     frame = benchmark(core.frame, batch, [], False)
     assert len(frame) > sum(map(len, batch))
+
+
+@pytest.mark.benchmark(group="scan")
+@cores
+def test_scan(benchmark: Any, core: Core) -> None:
+    batch = enriched_batch()
+    result = benchmark(core.scan, batch, 64 * 1024)
+    assert len(result.ids) == BATCH and result.bad == 0
+
+
+@pytest.mark.benchmark(group="generate")
+@cores
+def test_generate(benchmark: Any, core: Core) -> None:
+    maker = core.InquiryMaker(7, BOOKS, INSTRUMENTS, ("cpt1", "cpt2", "cpt3"))
+    stamps = [1_700_000_000_000_000_000 + 100_000 * i for i in range(BATCH)]
+    keys, values = benchmark(maker.make, 1, stamps)
+    assert len(keys) == len(values) == BATCH
