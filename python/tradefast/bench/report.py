@@ -37,7 +37,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *_max_search(results["max"]),
         "",
-        "Targets (DESIGN.md §5):",
+        "Targets (the project's, in docs/bench.md):",
         "",
         *(f"- {line}" for line in targets(results)),
     ]

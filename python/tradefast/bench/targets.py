@@ -1,4 +1,5 @@
-"""The targets of DESIGN.md §5, judged against one results set of the suite (Rust core)."""
+"""The project's performance targets (docs/bench.md), judged against one results set of the suite
+(Rust core)."""
 
 from __future__ import annotations
 
