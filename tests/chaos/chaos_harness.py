@@ -4,11 +4,11 @@ the topics, and the verdict after a fault, recomputed independently from the Kaf
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +25,7 @@ from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
 # Waits are bounded so a broken pipeline fails the test instead of hanging it.
 WAIT = 180.0
 FINAL = (Status.DONE, Status.NOT_DONE)
+ABSORBED = re.compile(r"absorbed (\d+) replayed inputs")
 # Services without a metrics endpoint: several run at once and tests need no scrape.
 NO_METRICS = {
     "TRADEFAST_GENERATOR_METRICS_PORT": "0",
@@ -112,8 +113,8 @@ def services(settings: Settings, log_dir: Path) -> Iterator[Callable[..., Servic
     started: list[ServiceProcess] = []
     env = service_env(settings)
 
-    def make(name: str, *args: str, extra_env: Mapping[str, str] | None = None) -> ServiceProcess:
-        process = ServiceProcess(name, {**env, **(extra_env or {})}, log_dir, *args)
+    def make(name: str, *args: str) -> ServiceProcess:
+        process = ServiceProcess(name, env, log_dir, *args)
         started.append(process)
         return process
 
@@ -274,13 +275,11 @@ def enriched_twice_differently(settings: Settings) -> dict[int, set[tuple[int, i
     return {i: enrichments for i, enrichments in seen.items() if len(enrichments) > 1}
 
 
-def metric(port: int, name: str) -> float:
-    """The value of an unlabelled counter or gauge on a service's /metrics endpoint."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    raise AssertionError(f"no metric {name} on port {port}")
+def absorbed_replays(log: Path) -> int:
+    """How many replayed inputs the position service processes writing `log` reported absorbing
+    (its "absorbed N replayed inputs" lines, which mirror tradefast_position_replayed_total and
+    outlive a killed process)."""
+    return sum(int(found) for found in ABSORBED.findall(log.read_text(errors="replace")))
 
 
 def redis_position(client: redis.Redis, key: str) -> dict[bytes, bytes]:

@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 import redis
 from chaos_harness import (
+    absorbed_replays,
     enriched_twice_differently,
-    metric,
     services,
     topic_size,
     verify,
     wait_until,
 )
 from tradefast.config import Settings
-from tradefast.infra.netcheck import free_port
 
 pytestmark = pytest.mark.chaos
 
@@ -36,11 +35,8 @@ KILLS = ((1_500, "p"), (3_000, "t"), (4_500, "p"), (6_500, "p"), (8_000, "t"))
 def test_a_replayed_inquiry_is_decided_the_same_way(
     settings: Settings, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
-    metrics_port = free_port()
     with services(settings, tmp_path) as make:
-        position = make(
-            "position", extra_env={"TRADEFAST_POSITION_METRICS_PORT": str(metrics_port)}
-        ).start()
+        position = make("position").start()
         trader = make("trader", *TRADER_ARGS).start()
         generator = make(
             "generator", "--rate", "2000", "--count", str(COUNT), "--books", "BOOK1"
@@ -56,22 +52,16 @@ def test_a_replayed_inquiry_is_decided_the_same_way(
             victim.start()
         assert generator.wait_exit() == 0, generator.tail()
         verdict = verify(settings, redis_client)
-        # The last position process replays what its killed predecessor left uncommitted once
-        # the group gives it the partitions (after the dead member's session times out).
-        wait_until(
-            lambda: metric(metrics_port, "tradefast_position_replayed_total") > 0,
-            f"the last position process to absorb a replay: {position.tail()}",
-            wait=60,
-        )
-        replayed = metric(metrics_port, "tradefast_position_replayed_total")
         assert position.alive and trader.alive
+    replayed = absorbed_replays(position.log)
     assert position.starts == 4 and trader.starts == 3, "every kill happened"
     assert not enriched_twice_differently(settings)
     assert verdict.enriched_messages > verdict.generated, "the position service replayed"
     assert verdict.decided_messages > verdict.generated, "the trader replayed"
+    assert replayed > 0, "the position service recognised replayed inputs"
     print(
         verdict.summary(
-            f"position limit on, position service killed 3x and trader 2x (kill -9); the last "
-            f"position process absorbed {replayed:.0f} replayed inputs"
+            f"position limit on, position service killed 3x and trader 2x (kill -9); the "
+            f"position processes absorbed {replayed} replayed inputs"
         )
     )
