@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
+from tradefast import core
 from tradefast.config import Settings
 from tradefast.core_types import NO_POSITION, Position
 from tradefast.positions.store import PositionRow
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
-from tradefast.reference.validation import decode, position_key, signed_notional, signed_quantity
+from tradefast.reference.validation import decode, position_key
 from tradefast.runtime import ServiceSpec
 
 METADATA_TIMEOUT = 10.0
@@ -33,6 +34,8 @@ PATIENCE = 30.0
 # A bounded prefetch: memory stays small on a long topic, and a broker that stops answering
 # mid-read is noticed while most of the topic is still to come, not after.
 PREFETCH_KBYTES = 8192
+# Decided messages handed to the core per `enrich` call.
+REPLAY_BATCH = 10_000
 
 
 class LogUnavailable(RuntimeError):
@@ -108,51 +111,54 @@ def _ends(consumer: Consumer, topic: str, bootstrap: str, patience: float) -> di
         raise LogUnavailable(f"Kafka at {bootstrap} did not answer: {exc}") from None
 
 
-def _inquiries(settings: Settings, topic: str, status: int, patience: float) -> Iterator[Inquiry]:
-    """The valid inquiries of `status` with a new_offset that the services would accept."""
+def _sized(settings: Settings, topic: str, patience: float) -> Iterator[Message]:
+    """The messages of `topic` the services would handle at all (within the runtime's size
+    limit; larger ones they dead-letter)."""
     limit = ServiceSpec.max_message_bytes
     for message in read_topic(settings, topic, patience):
-        value = message.value() or b""
-        if len(value) + len(message.key() or b"") > limit:
-            continue
-        inquiry = decode(value)
-        if (
-            isinstance(inquiry, Inquiry)
-            and inquiry.status == status
-            and inquiry.HasField("new_offset")
-            and inquiry.new_offset >= 0
-            and message.key() == position_key(inquiry).encode()
-        ):
-            yield inquiry
+        if len(message.value() or b"") + len(message.key() or b"") <= limit:
+            yield message
 
 
 def positions_from_log(settings: Settings, patience: float = PATIENCE) -> dict[str, Position]:
-    """Every key's position recomputed from the DONE messages of the decided topic (its
-    enriched_offset is done_offset: see `with_enriched_offsets` for a rebuild)."""
+    """Every key's position recomputed from the decided topic by the core's own `enrich`, in log
+    order and in batches, as the position service applies it (what it refuses counts for
+    nothing); enriched_offset stays -1: see `with_enriched_offsets` for a rebuild."""
+    enrich = core.load().enrich
     positions: dict[str, Position] = {}
-    for inquiry in _inquiries(settings, settings.topics.decided, Status.DONE, patience):
-        key = position_key(inquiry)
-        notional, quantity, sequence, done_offset, _ = positions.get(key, NO_POSITION)
-        if inquiry.new_offset <= done_offset:
-            continue
-        positions[key] = (
-            notional + signed_notional(inquiry),
-            quantity + signed_quantity(inquiry),
-            sequence + 1,
-            inquiry.new_offset,
-            inquiry.new_offset,
-        )
+    values: list[bytes] = []
+    keys: list[bytes | None] = []
+
+    def apply() -> None:
+        done = enrich(values, keys, [-1] * len(values), positions, {}, 0)
+        positions.update(done.updated)
+        values.clear()
+        keys.clear()
+
+    for message in _sized(settings, settings.topics.decided, patience):
+        values.append(message.value() or b"")
+        keys.append(message.key())
+        if len(values) == REPLAY_BATCH:
+            apply()
+    apply()
     return positions
 
 
 def with_enriched_offsets(
     settings: Settings, positions: dict[str, Position], patience: float = PATIENCE
 ) -> dict[str, Position]:
-    """`positions` with each key's enriched_offset raised to the highest new_offset of the
-    enriched topic (keys enriched but never DONE get a position of their own)."""
-    result = dict(positions)
-    enriched = _inquiries(settings, settings.topics.enriched, Status.POSITION_ENRICHED, patience)
-    for inquiry in enriched:
+    """`positions` with each key's enriched_offset raised to its done_offset and to the highest
+    new_offset of the enriched topic (keys enriched but never DONE get a position of their own)."""
+    result = {key: (*p[:4], max(p[3], p[4])) for key, p in positions.items()}
+    for message in _sized(settings, settings.topics.enriched, patience):
+        inquiry = decode(message.value() or b"")
+        if not (
+            isinstance(inquiry, Inquiry)
+            and inquiry.status == Status.POSITION_ENRICHED
+            and inquiry.HasField("new_offset")
+            and message.key() == position_key(inquiry).encode()
+        ):
+            continue
         key = position_key(inquiry)
         notional, quantity, sequence, done_offset, enriched_offset = result.get(key, NO_POSITION)
         if inquiry.new_offset > enriched_offset:

@@ -70,20 +70,14 @@ class PositionHandler:
                 self._acknowledged[partition] = offset
 
     async def __call__(self, batch: list[Message]) -> Outcome:
-        values = [m.value() or b"" for m in batch]
-        keys = [m.key() for m in batch]
-        offsets = [_new_offset(m, self._new_topic) for m in batch]
-        partitions = {
-            key.decode(errors="replace"): m.partition() or 0
-            for m, key in zip(batch, keys, strict=True)
-            if key is not None
-        }
+        values, keys, offsets, lowest = self._unpack(batch)
+        partitions = {name: partition for name, (partition, _) in lowest.items()}
         delay = REDO_FIRST
         for _ in range(MAX_REDOS):
             await self._load(partitions.keys() - self._states.keys())
             states = {key: self._states[key] for key in partitions}
             positions = {key: state.position for key, state in states.items()}
-            recorded = await self._recorded(keys, offsets, positions)
+            recorded = await self._recorded(lowest, positions)
             result = self._core.enrich(values, keys, offsets, positions, recorded, time.time_ns())
             if await self._store.apply(self._writes(result, states, partitions)):
                 for key, position in result.updated.items():
@@ -107,19 +101,39 @@ class PositionHandler:
         if keys:
             self._states.update(await self._store.read_states(keys))
 
+    def _unpack(
+        self, batch: list[Message]
+    ) -> tuple[list[bytes], list[bytes | None], list[int], dict[str, tuple[int, int]]]:
+        """The values, Kafka keys and inquiries.new offsets (-1 for another topic) of `batch`,
+        and per key its partition and the lowest inquiries.new offset it has here (-1: none)."""
+        values: list[bytes] = []
+        keys: list[bytes | None] = []
+        offsets: list[int] = []
+        lowest: dict[str, tuple[int, int]] = {}
+        for message in batch:
+            key, offset = message.key(), message.offset()
+            if offset is None or message.topic() != self._new_topic:
+                offset = -1
+            values.append(message.value() or b"")
+            keys.append(key)
+            offsets.append(offset)
+            if key is not None:
+                name = key.decode(errors="replace")
+                seen = lowest.get(name)
+                if seen is None or seen[1] < 0 or 0 <= offset < seen[1]:
+                    lowest[name] = (message.partition() or 0, offset)
+        return values, keys, offsets, lowest
+
     async def _recorded(
-        self, keys: list[bytes | None], offsets: list[int], positions: dict[str, Position]
+        self, lowest: dict[str, tuple[int, int]], positions: dict[str, Position]
     ) -> dict[tuple[str, int], Recorded]:
-        """The stored enrichments of the NEWs at or below their key's enriched_offset: only a
-        replay has any, so this costs a round trip only then."""
-        wanted: dict[str, tuple[int, int]] = {}
-        for key, offset in zip(keys, offsets, strict=True):
-            if key is None or offset < 0:
-                continue
-            name = key.decode(errors="replace")
-            if offset <= positions[name][4]:
-                low, high = wanted.get(name, (offset, offset))
-                wanted[name] = (min(low, offset), max(high, offset))
+        """The stored enrichments of the keys whose NEWs here start at or below their
+        enriched_offset: only a replay has any, so this costs a round trip only then."""
+        wanted = {
+            name: (offset, positions[name][4])
+            for name, (_, offset) in lowest.items()
+            if 0 <= offset <= positions[name][4]
+        }
         return await self._store.read_records(wanted) if wanted else {}
 
     def _writes(
@@ -137,11 +151,6 @@ class PositionHandler:
             )
             for key, position in result.updated.items()
         }
-
-
-def _new_offset(message: Message, new_topic: str) -> int:
-    offset = message.offset()
-    return offset if offset is not None and message.topic() == new_topic else -1
 
 
 def position_spec(
