@@ -74,6 +74,11 @@ def scan(messages: Sequence[bytes], max_bytes: int) -> Scan:
     Inquiry under the strict wire rules, whether one of them is DONE, and how many did not
     qualify. Nothing else is checked: the gateway forwards what the stages published."""
 
+def websocket_frames(messages: Sequence[bytes]) -> bytes:
+    """Each message as its own final, unmasked binary WebSocket frame (RFC 6455, 5.2), the
+    frames concatenated: the bytes a server's socket carries when it sends the messages one by
+    one, built in one call so that a batch is one write."""
+
 class InquiryMaker:
     """Random NEW inquiries for the generator, drawn from splitmix64 chains: the same (seed,
     inquiry id) always gives the same inquiry (see tradefast/reference/generate.py for the exact

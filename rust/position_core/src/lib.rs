@@ -21,6 +21,7 @@ pub mod reasons;
 pub mod scan;
 mod schema;
 pub mod validate;
+pub mod websocket;
 pub mod wire;
 
 use enrich::{Book, Output, RecordedMap};
@@ -190,6 +191,22 @@ fn frame_batch<'py>(
     })
 }
 
+/// See `websocket_frames` in python/tradefast/_core.pyi.
+#[pyfunction(name = "websocket_frames")]
+#[pyo3(signature = (messages))]
+fn websocket_frames<'py>(
+    py: Python<'py>,
+    messages: Vec<Bound<'py, PyBytes>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    guarded(|| {
+        let messages = slices(&messages);
+        PyBytes::new_with(py, websocket::frames_len(&messages), |out| {
+            py.detach(|| websocket::write_frames(&messages, out));
+            Ok(())
+        })
+    })
+}
+
 /// See `scan` in python/tradefast/_core.pyi.
 #[pyfunction(name = "scan")]
 #[pyo3(signature = (messages, max_bytes))]
@@ -308,6 +325,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decide_batch, m)?)?;
     m.add_function(wrap_pyfunction!(frame_batch, m)?)?;
     m.add_function(wrap_pyfunction!(scan_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(websocket_frames, m)?)?;
     m.add_class::<InquiryMaker>()?;
     Ok(())
 }
