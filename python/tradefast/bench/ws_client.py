@@ -25,6 +25,7 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from tradefast.bench.stats import new_histogram, summary_us
+from tradefast.gateway.access import BATCH_PROTOCOL
 from tradefast.proto.tradefast_pb2 import InquiryBatch, Status
 
 PERCENTILES = (0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0)
@@ -112,7 +113,9 @@ class LatencyRecorder(WSListener):
 
 async def record(args: argparse.Namespace) -> dict[str, Any]:
     transport, listener = await ws_connect(
-        lambda: LatencyRecorder(args.first_id, args.count, args.record_from), args.url
+        lambda: LatencyRecorder(args.first_id, args.count, args.record_from),
+        args.url,
+        extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL},
     )
     if not isinstance(listener, LatencyRecorder):
         raise TypeError("picows returned another listener type")
