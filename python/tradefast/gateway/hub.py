@@ -83,17 +83,13 @@ class Hub:
         if scan.bad:
             metrics.BAD_MESSAGES.inc(scan.bad)
         window, tick = self._window, self._tick
-        # What the original-format clients get: every update that is news, in consumed order.
-        news: list[bytes] | None = [] if self._original else None
         for index, inquiry_id, version in zip(scan.indexes, scan.ids, scan.versions, strict=True):
             value = values[index]
             if window.offer(inquiry_id, version, value):
                 tick.add_inquiry(inquiry_id, version, value)
-                if news is not None:
-                    news.append(value)
-        if news:
+        if self._original:
             clients = len(self._original)
-            self._original.send(news)
+            self._original.on_scanned(values, scan)
             if len(self._original) != clients:  # a slow one was closed
                 self._count_clients()
         self._schedule_flush()
@@ -126,7 +122,7 @@ class Hub:
 
     def attach_original(self, client: OriginalClient) -> None:
         """From now on the client gets every update as consumed, in the original's format."""
-        self._original.attach(client)
+        self._original.attach(client, self._window.versions())
         self._count_clients()
 
     def detach_original(self, client: OriginalClient) -> None:
