@@ -1,11 +1,16 @@
-"""A client written against the original system's contract and nothing else: it connects to
-`/ws/inquiries?clientId=test` without a sub-protocol and parses every binary frame as one
-`Inquiry` of inquiry.proto (fields 1-11), compiled here with protoc, not tradefast's schema."""
+"""Clients written against the original system's contract and nothing else: they connect to
+`/ws/inquiries?clientId=test` without a sub-protocol and parse every binary frame as one
+`Inquiry` of inquiry.proto (fields 1-11), compiled here with protoc, not tradefast's schema. One
+in Python (protobuf), one in Java (protobuf-java, java.net.http, the Origin of the host it
+connects to, as the original's Vert.x client sends)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +18,98 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 from picows import WSFrame, WSListener, WSMsgType, WSTransport
+from tradefast.infra.kafka_jars import cache_root
 
-PROTO = Path(__file__).with_name("inquiry.proto")
+HERE = Path(__file__).resolve().parent
+PROTO = HERE / "inquiry.proto"
+JAVA_CLIENT = HERE / "OriginalJavaClient.java"
+PROTOBUF_JAVA = "com.google.protobuf:protobuf-java:4.36.2"
 # The original's enum values (inquiry.proto).
 SELL = 1
 DONE, NOT_DONE = 2, 3
+STATUS_NUMBERS = {"NEW": 0, "POSITION_ENRICHED": 1, "DONE": DONE, "NOT_DONE": NOT_DONE}
+
+
+def descriptor_set(scratch: Path) -> Path:
+    """inquiry.proto compiled by protoc into a descriptor set in `scratch`."""
+    descriptors = scratch / "inquiry.pb"
+    if not descriptors.exists():
+        protoc = [sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO.parent}"]
+        subprocess.run(
+            [*protoc, f"--descriptor_set_out={descriptors}", PROTO.name], check=True, timeout=60
+        )
+    return descriptors
 
 
 def inquiry_class(scratch: Path) -> type[Message]:
-    """The Inquiry of inquiry.proto, compiled by protoc into a descriptor set in `scratch`."""
-    descriptors = scratch / "inquiry.pb"
-    protoc = [sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO.parent}"]
-    subprocess.run(
-        [*protoc, f"--descriptor_set_out={descriptors}", PROTO.name], check=True, timeout=60
-    )
+    """The Inquiry of inquiry.proto."""
     pool = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes()).file:
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set(scratch).read_bytes())
+    for file in files.file:
         pool.Add(file)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("original.Inquiry"))
+
+
+def protobuf_java() -> Path:
+    """The protobuf-java jar, fetched once from Maven Central into tradefast's cache folder."""
+    version = PROTOBUF_JAVA.rsplit(":", 1)[1]
+    folder = cache_root() / f"protobuf-java-{version}"
+    jar = folder / f"protobuf-java-{version}.jar"
+    if jar.exists():
+        return jar
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="protobuf-java-", dir=folder.parent))
+    maven = ["mvn", "--batch-mode", "--quiet", "dependency:copy", f"-Dartifact={PROTOBUF_JAVA}"]
+    try:
+        subprocess.run([*maven, f"-DoutputDirectory={scratch}"], check=True, timeout=600)
+        # Renamed whole, so an interrupted fetch never leaves a jar that later runs would trust.
+        try:
+            scratch.rename(folder)
+        except OSError:
+            if not jar.exists():  # else a parallel run fetched it first
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return jar
+
+
+def java_client(url: str, origin: str, scratch: Path, finals: int) -> subprocess.Popen[str]:
+    """OriginalJavaClient.java run from source; its first line is "connected" once it is."""
+    argv = ["java", "-Djava.net.preferIPv4Stack=true", "-cp", str(protobuf_java())]
+    argv += [str(JAVA_CLIENT), url, origin, str(descriptor_set(scratch)), str(finals)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@dataclass(frozen=True)
+class JavaSeen:
+    """One Inquiry as the Java client printed it."""
+
+    inquiry_id: int
+    version: int
+    status: int
+    side: int
+    quantity: int
+    price: int
+    position: int
+    unknown_fields: frozenset[int]
+
+
+def parse_java_line(line: str) -> JavaSeen | None:
+    """An "inquiry ..." line of the Java client, None for any other line."""
+    parts = line.split()
+    if not parts or parts[0] != "inquiry":
+        return None
+    id_, version, status, side, quantity, price, position, unknown = parts[1:]
+    return JavaSeen(
+        inquiry_id=int(id_),
+        version=int(version),
+        status=STATUS_NUMBERS[status],
+        side=SELL if side == "SELL" else 0,
+        quantity=int(quantity),
+        price=int(price),
+        position=int(position),
+        unknown_fields=frozenset() if unknown == "-" else frozenset(map(int, unknown.split(","))),
+    )
 
 
 class OriginalContractClient(WSListener):
