@@ -174,4 +174,6 @@ def position_spec(
 
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
     store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)
+    if not store.writes_over_link:
+        log.info("fenced writes through redis-py (not a plain redis:// URL): more CPU per batch")
     await serve(position_spec(settings, store, batch_size=args.batch_size), settings, shutdown)
