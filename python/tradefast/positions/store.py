@@ -222,11 +222,8 @@ class PositionStore:
             names += (redis_key(key), redis_key(key, RECORDS_PREFIX))
             args += (write.expected, *write.position, write.keep_from)
             args.append(len(write.records))
-            for r in write.records:
-                args += (
-                    r.offset,
-                    f"{r.offset}:{r.notional}:{r.quantity}:{r.sequence}:{r.enriched_ns}",
-                )
+            for offset, notional, quantity, sequence, enriched_ns in write.records:
+                args += (offset, f"{offset}:{notional}:{quantity}:{sequence}:{enriched_ns}")
         if self._link is not None:
             return bool(await self._link.run(names, args))
         return bool(await self._apply(keys=names, args=args))
