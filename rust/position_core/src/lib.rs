@@ -173,20 +173,19 @@ fn decide_batch<'py>(
 
 /// See `frame` in python/tradefast/_core.pyi.
 #[pyfunction(name = "frame")]
-#[pyo3(signature = (inquiries, positions = None, snapshot = None))]
+// The empty default shown as the stub shows it (PyO3 renders `Vec::new()` as `...`).
+#[pyo3(
+    signature = (inquiries, positions = Vec::new(), snapshot = false),
+    text_signature = "(inquiries, positions=(), snapshot=False)"
+)]
 fn frame_batch<'py>(
     py: Python<'py>,
     inquiries: &Bound<'py, PyAny>,
-    positions: Option<&Bound<'py, PyAny>>,
-    snapshot: Option<&Bound<'py, PyAny>>,
+    positions: Vec<Bound<'py, PyBytes>>,
+    snapshot: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
     guarded(|| {
-        let snapshot = snapshot.map_or(Ok(false), |flag| args::boolean(flag, "snapshot"))?;
         let inquiries = args::bytes_items(inquiries, "inquiries")?;
-        let positions = match positions {
-            Some(positions) => args::bytes_items(positions, "positions")?,
-            None => Vec::new(),
-        };
         let (inquiries, positions) = (slices(&inquiries), slices(&positions));
         let len = frame::frame_len(&inquiries, &positions, snapshot);
         PyBytes::new_with(py, len, |out| {
