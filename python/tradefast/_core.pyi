@@ -10,8 +10,11 @@ CoreError; no input makes the core crash.
 """
 
 from collections.abc import Mapping, Sequence
+from typing import final
 
 from tradefast.core_types import Enrichment, Position, Recorded, Scan
+
+__all__ = ["CoreError", "InquiryMaker", "decide", "enrich", "frame", "scan", "websocket_frames"]
 
 class CoreError(ValueError):
     """Raised for a call the core cannot serve at all (never for one bad message)."""
@@ -34,7 +37,8 @@ def enrich(
     NEW at an offset above its key's enriched_offset: stamped with the key's working position
     (position, position_quantity, sequence), enriched_ns, new_offset = its offset, status
     POSITION_ENRICHED, version + 1; the key's enriched_offset becomes that offset and the
-    enrichment is returned in `records`. NEW at or below enriched_offset (a replay): stamped with
+    enrichment is returned in `records[key]` as (offset, notional, quantity, sequence,
+    enriched_ns). NEW at or below enriched_offset (a replay): stamped with
     `recorded[(key, offset)]` = (notional, quantity, sequence, enriched_ns) if given, else
     skipped; counted in `replayed`. A NEW with a negative offset is refused.
     DONE: refused without new_offset; with new_offset above the key's done_offset, adds its
@@ -79,18 +83,19 @@ def websocket_frames(messages: Sequence[bytes]) -> bytes:
     frames concatenated: the bytes a server's socket carries when it sends the messages one by
     one, built in one call so that a batch is one write."""
 
+@final
 class InquiryMaker:
     """Random NEW inquiries for the generator, drawn from splitmix64 chains: the same (seed,
     inquiry id) always gives the same inquiry (see tradefast/reference/generate.py for the exact
     draws). Keys are every (book, instrument) pair."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         seed: int,
         books: Sequence[str],
         instruments: Sequence[str],
         counterparties: Sequence[str],
-    ) -> None:
+    ) -> InquiryMaker:
         """seed in [0, 2**64); every list non-empty; books non-empty and without "|",
         instruments non-empty (CoreError otherwise)."""
 

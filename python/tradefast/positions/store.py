@@ -18,6 +18,7 @@ from typing import NamedTuple
 import redis.asyncio as aioredis
 
 from tradefast.core_types import NO_POSITION, Position, Record, Recorded
+from tradefast.positions.script_link import ScriptLink
 from tradefast.runtime.fatal import FatalError
 
 ZERO: Position = NO_POSITION
@@ -147,12 +148,16 @@ def _record(key: str, member: bytes) -> tuple[tuple[str, int], Recorded]:
 
 class PositionStore:
     """Positions in Redis. `fenced_topic` names the inquiries.new topic whose offsets the fences
-    hold: fences written for another topic (whose offsets mean nothing here) read as none."""
+    hold: fences written for another topic (whose offsets mean nothing here) read as none.
+    With a `link`, the fenced write (the once-per-batch call) goes over it instead of `client`."""
 
-    def __init__(self, client: aioredis.Redis, fenced_topic: str = "") -> None:
+    def __init__(
+        self, client: aioredis.Redis, fenced_topic: str = "", link: ScriptLink | None = None
+    ) -> None:
         self._client = client
         self._apply = client.register_script(APPLY_IF_UNCHANGED)
         self._fenced_topic = fenced_topic
+        self._link = link
 
     @classmethod
     def from_url(cls, url: str, fenced_topic: str = "") -> PositionStore:
@@ -160,7 +165,14 @@ class PositionStore:
         client = aioredis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
         )
-        return cls(client, fenced_topic)
+        link = (
+            ScriptLink(url, APPLY_IF_UNCHANGED, SOCKET_TIMEOUT) if ScriptLink.serves(url) else None
+        )
+        return cls(client, fenced_topic, link)
+
+    @property
+    def writes_over_link(self) -> bool:
+        return self._link is not None
 
     async def read_positions(self, keys: Iterable[str]) -> dict[str, Position]:
         """The position of every key (ZERO when absent), in one pipelined round trip."""
@@ -210,11 +222,10 @@ class PositionStore:
             names += (redis_key(key), redis_key(key, RECORDS_PREFIX))
             args += (write.expected, *write.position, write.keep_from)
             args.append(len(write.records))
-            for r in write.records:
-                args += (
-                    r.offset,
-                    f"{r.offset}:{r.notional}:{r.quantity}:{r.sequence}:{r.enriched_ns}",
-                )
+            for offset, notional, quantity, sequence, enriched_ns in write.records:
+                args += (offset, f"{offset}:{notional}:{quantity}:{sequence}:{enriched_ns}")
+        if self._link is not None:
+            return bool(await self._link.run(names, args))
         return bool(await self._apply(keys=names, args=args))
 
     async def all_positions(self) -> list[PositionRow]:
@@ -234,6 +245,8 @@ class PositionStore:
         return sorted(result, key=lambda r: (r.book, r.instrument))
 
     async def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
         await self._client.aclose()
 
     async def replace_all(self, positions: Mapping[str, Position]) -> None:

@@ -88,7 +88,6 @@ fn enrich_batch<'py>(
     enriched_ns: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     static ENRICHMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static RECORD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
         let messages = args::bytes_items(messages, "messages")?;
         let mut book = args::positions(positions)?;
@@ -118,11 +117,18 @@ fn enrich_batch<'py>(
         for &slot in &book.changed {
             updated.set_item(&book.keys[slot], book.positions[slot])?;
         }
-        let record = RECORD.import(py, "tradefast.core_types", "Record")?;
-        let records = PyList::empty(py);
+        let mut by_slot: Vec<Option<Bound<'py, PyList>>> = vec![None; book.keys.len()];
+        let records = PyDict::new(py);
         for &(slot, offset, (notional, quantity, sequence, stamp)) in &output.records {
-            let key = &book.keys[slot];
-            records.append(record.call1((key, offset, notional, quantity, sequence, stamp))?)?;
+            let list = match &by_slot[slot] {
+                Some(list) => list,
+                None => {
+                    let list = PyList::empty(py);
+                    records.set_item(&book.keys[slot], &list)?;
+                    by_slot[slot].insert(list)
+                }
+            };
+            list.append((offset, notional, quantity, sequence, stamp))?;
         }
         ENRICHMENT
             .import(py, "tradefast.core_types", "Enrichment")?
@@ -168,20 +174,19 @@ fn decide_batch<'py>(
 
 /// See `frame` in python/tradefast/_core.pyi.
 #[pyfunction(name = "frame")]
-#[pyo3(signature = (inquiries, positions = None, snapshot = None))]
+// The empty default shown as the stub shows it (PyO3 renders `Vec::new()` as `...`).
+#[pyo3(
+    signature = (inquiries, positions = Vec::new(), snapshot = false),
+    text_signature = "(inquiries, positions=(), snapshot=False)"
+)]
 fn frame_batch<'py>(
     py: Python<'py>,
     inquiries: &Bound<'py, PyAny>,
-    positions: Option<&Bound<'py, PyAny>>,
-    snapshot: Option<&Bound<'py, PyAny>>,
+    positions: Vec<Bound<'py, PyBytes>>,
+    snapshot: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
     guarded(|| {
-        let snapshot = snapshot.map_or(Ok(false), |flag| args::boolean(flag, "snapshot"))?;
         let inquiries = args::bytes_items(inquiries, "inquiries")?;
-        let positions = match positions {
-            Some(positions) => args::bytes_items(positions, "positions")?,
-            None => Vec::new(),
-        };
         let (inquiries, positions) = (slices(&inquiries), slices(&positions));
         let len = frame::frame_len(&inquiries, &positions, snapshot);
         PyBytes::new_with(py, len, |out| {
