@@ -24,7 +24,7 @@ from tradefast.bench.stats import new_histogram, summary_us
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_broker import kafka_answers
-from tradefast.infra.kafka_config import consumer_config, producer_config
+from tradefast.infra.kafka_config import client_config, consumer_config, producer_config
 from tradefast.infra.redis_server import redis_answers
 from tradefast.infra.topics import create_missing_topics
 
@@ -67,7 +67,13 @@ def measure_kafka_hop(
     `lowest_latency`, the producer sends at once (linger 0) and the broker answers a fetch as
     soon as one byte is there, whatever the services' settings are."""
     topic = f"{settings.topics.prefix}bench.hop"
-    create_missing_topics(settings.kafka_bootstrap, [topic], partitions=1)
+    create_missing_topics(
+        client_config(settings),
+        [topic],
+        partitions=1,
+        replication=settings.kafka_replication,
+        min_insync=settings.kafka_min_insync,
+    )
     producer_overrides, consumer_overrides = LOWEST_LATENCY if lowest_latency else ({}, {})
     producer = Producer(producer_config(settings, producer_overrides))
     consumer = Consumer(
