@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import redis
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from hdrh.histogram import HdrHistogram
 
@@ -25,6 +24,7 @@ from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_broker import kafka_answers
 from tradefast.infra.kafka_config import client_config, consumer_config, producer_config
+from tradefast.infra.redis_clients import sync_client
 from tradefast.infra.redis_server import redis_answers
 from tradefast.infra.topics import create_missing_topics
 
@@ -96,7 +96,7 @@ def measure_kafka_hop(
 
 
 def measure_redis_round_trip(settings: Settings, count: int, warmup: int) -> HdrHistogram:
-    client = redis.Redis.from_url(settings.redis_url)
+    client = sync_client(settings.redis_url)
     try:
         client.set("bench:hop", b"x")
         histogram = new_histogram()

@@ -27,3 +27,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def free_ports_in_a_row(count: int, host: str = "127.0.0.1") -> int:
+    """The first of `count` consecutive ports that nothing listens on (a local Redis Cluster's
+    nodes take consecutive ports)."""
+    for _ in range(100):
+        first = free_port(host)
+        if first + count <= 65536 and not any(
+            accepts_connections(host, port, timeout=0.1) for port in range(first, first + count)
+        ):
+            return first
+    raise OSError(f"found no {count} free ports in a row on {host}")
