@@ -138,7 +138,7 @@ def _redis_url(env: dict[str, str]) -> str:
     try:
         redis_url.validate(url)
     except redis_url.BadRedisUrl as exc:
-        raise ConfigError(f"TRADEFAST_REDIS_URL: {exc}") from None
+        raise ConfigError(f"TRADEFAST_REDIS_URL={exc}") from None
     return url
 
 

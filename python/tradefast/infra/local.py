@@ -166,8 +166,8 @@ class LocalInfra:
     def _redis_nodes(self) -> list[Node]:
         url = self.settings.redis_url
         if not self.redis_cluster:
-            port = redis_host_port(url)[1] if url.startswith(("redis:", "rediss:")) else 0
-            return [Node(REDIS, url, self.home / REDIS, port)]
+            # Its port is read when it is started: a bad one is an error of `up`, not of `status`.
+            return [Node(REDIS, url, self.home / REDIS, 0)]
         host, first = redis_host_port(url)
         return [
             Node(f"{REDIS}-{n}", f"redis://{host}:{port}/0", self.home / f"{REDIS}-{n}", port)

@@ -29,13 +29,23 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def can_bind(host: str, port: int) -> bool:
+    """True when a server could listen on host:port now (no listener, no connection using it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def free_ports_in_a_row(count: int, host: str = "127.0.0.1") -> int:
-    """The first of `count` consecutive ports that nothing listens on (a local Redis Cluster's
-    nodes take consecutive ports)."""
+    """The first of `count` consecutive free ports (a local Redis Cluster's nodes take
+    consecutive ports)."""
     for _ in range(100):
         first = free_port(host)
-        if first + count <= 65536 and not any(
-            accepts_connections(host, port, timeout=0.1) for port in range(first, first + count)
+        if first + count <= 65536 and all(
+            can_bind(host, port) for port in range(first, first + count)
         ):
             return first
     raise OSError(f"found no {count} free ports in a row on {host}")

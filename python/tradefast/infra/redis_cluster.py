@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from tradefast.infra.errors import InfraError
-from tradefast.infra.netcheck import accepts_connections, free_port
+from tradefast.infra.netcheck import can_bind, free_port
 
 MASTERS = 3
 REPLICAS_PER_MASTER = 1
@@ -43,7 +43,7 @@ def bus_ports(layout_file: Path, host: str, ports: list[int]) -> list[int]:
     chosen = []
     for port in ports:
         bus = port + BUS_PORT_OFFSET
-        if bus > 65535 or bus in ports or accepts_connections(host, bus, timeout=0.2):
+        if bus > 65535 or bus in ports or not can_bind(host, bus):
             bus = free_port(host)
         chosen.append(bus)
     layout_file.parent.mkdir(parents=True, exist_ok=True)
