@@ -77,7 +77,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"data    {'  '.join(str(root / 'data') for root in infra.roots)}")
         print(
             f"topics  {', '.join(settings.topics.all)} ({settings.partitions} partitions, "
-            f"{settings.kafka_replication} replicas, min.insync.replicas "
+            f"replication factor {settings.kafka_replication}, min.insync.replicas "
             f"{settings.kafka_min_insync}) on {settings.kafka_bootstrap}"
         )
         if layout:
