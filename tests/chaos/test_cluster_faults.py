@@ -49,13 +49,13 @@ POLL = 0.1
 class Recovery:
     what: str
     at: int  # decisions when it was killed
-    moved: int  # partition leaders (or slot ranges) that moved off it
-    moved_after: float  # seconds from the kill until they had moved
+    moved: str  # what moved off it
+    moved_after: float  # seconds from the kill until it had moved
     flowing_after: float  # seconds from the kill until decisions flowed again
 
     def describe(self) -> str:
         return (
-            f"kill -9 {self.what} after {self.at} decisions: {self.moved} moved in "
+            f"kill -9 {self.what} after {self.at} decisions: {self.moved} after "
             f"{self.moved_after:.1f} s, decisions flowing again after {self.flowing_after:.1f} s"
         )
 
@@ -106,8 +106,11 @@ def _kill_busiest_broker(settings: Settings, clusters: Clusters) -> Recovery:
     )
     moved_after = time.monotonic() - killed
     flowing_after = _flowing_again(settings, killed, at)
-    print(f"[cluster] kafka-{broker} led {led} of {sum(pipeline.values())} pipeline partitions")
-    return Recovery(f"kafka-{broker}", at, len(moving), moved_after, flowing_after)
+    moved = (
+        f"{len(moving)} partition leaders moved ({led} of the pipeline's "
+        f"{sum(pipeline.values())} partitions, {len(moving) - led} of the consumer offsets')"
+    )
+    return Recovery(f"kafka-{broker}", at, moved, moved_after, flowing_after)
 
 
 def _command(client: redis.Redis, *args: str) -> Any:
@@ -146,11 +149,8 @@ def _kill_a_master(settings: Settings, clusters: Clusters, book: str) -> Recover
         promoted = _master_of(survivor, slot)
     moved_after = time.monotonic() - killed
     flowing_after = _flowing_again(settings, killed, at)
-    print(
-        f"[cluster] {victim.name} (port {port}) was the master of slot {slot}; port "
-        f"{promoted} took over"
-    )
-    return Recovery(victim.name, at, 1, moved_after, flowing_after)
+    moved = f"its slots (BOOK1's among them) served by its replica on port {promoted}"
+    return Recovery(f"Redis master {victim.name}", at, moved, moved_after, flowing_after)
 
 
 def _tradefast(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -191,9 +191,8 @@ def test_the_pipeline_rides_out_a_broker_and_a_redis_master_killed(
             rejoined = time.monotonic()
             restarted = clusters.local.up()  # both come back; the old master as a replica
             rejoin_seconds = time.monotonic() - rejoined
-            assert sorted(s.name for s in restarted if s.state is State.STARTED) == sorted(
-                [broker.what, master.what]
-            )
+            back = sorted(s.name for s in restarted if s.state is State.STARTED)
+            assert back == sorted([broker.what, master.what.split()[-1]])
             assert generator.wait_exit() == 0, generator.tail()
             verdict = verify(settings, client)
             elapsed = time.monotonic() - started
@@ -202,7 +201,6 @@ def test_the_pipeline_rides_out_a_broker_and_a_redis_master_killed(
 
         assert verdict.generated == COUNT
         assert topic_size(settings, settings.topics.new) == COUNT, "input neither lost nor doubled"
-        assert broker.moved > 0 and master.moved > 0
 
         check = _tradefast(settings, "positions", "check")
         assert check.returncode == 0, check.stdout + check.stderr

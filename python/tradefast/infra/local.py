@@ -133,7 +133,6 @@ class LocalInfra:
         self.settings = settings
         self.start_timeout = start_timeout
         self.home = Path(settings.home)
-        self.ephemeral = ephemeral
         self.owned = ephemeral or owned
         self.state_file = self.home / "infra" / "state.json"
         self.kafka_cluster = settings.kafka_brokers > 1
@@ -149,9 +148,6 @@ class LocalInfra:
             for node in self.nodes
             if node.kind == REDIS
         }
-        # The first of each kind, where one stands for all (data folders, logs).
-        self.kafka = next(iter(self.brokers.values()))
-        self.redis = next(iter(self.redis_servers.values()))
 
     def _kafka_nodes(self) -> list[Node]:
         addresses = self.settings.kafka_bootstrap.split(",")
@@ -228,7 +224,7 @@ class LocalInfra:
                     )
                     _answered(node, since, report)
             if self.kafka_cluster:
-                self._wait_for_brokers(report)
+                self._wait_for_brokers()
             with step(f"creating the topics on {self.settings.kafka_bootstrap}", report):
                 ensure_topics(self.settings)
         except BaseException:
@@ -274,7 +270,7 @@ class LocalInfra:
             voters=voters,
             controller_port=ports[index],
             cluster_id=layout["cluster_id"],
-            replication=min(3, len(kafka_nodes)),
+            replication=self.settings.kafka_replication,
         )
 
     def _bus_port(self, node: Node) -> int | None:
@@ -300,7 +296,7 @@ class LocalInfra:
                 f"{time.monotonic() - started:.1f} s"
             )
 
-    def _wait_for_brokers(self, report: Report) -> None:
+    def _wait_for_brokers(self) -> None:
         """Topics with 3 replicas can be created only once 3 brokers are registered."""
         wanted = self.settings.kafka_brokers
         deadline = time.monotonic() + self.start_timeout
