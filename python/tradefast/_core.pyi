@@ -34,7 +34,8 @@ def enrich(
     NEW at an offset above its key's enriched_offset: stamped with the key's working position
     (position, position_quantity, sequence), enriched_ns, new_offset = its offset, status
     POSITION_ENRICHED, version + 1; the key's enriched_offset becomes that offset and the
-    enrichment is returned in `records`. NEW at or below enriched_offset (a replay): stamped with
+    enrichment is returned in `records[key]` as (offset, notional, quantity, sequence,
+    enriched_ns). NEW at or below enriched_offset (a replay): stamped with
     `recorded[(key, offset)]` = (notional, quantity, sequence, enriched_ns) if given, else
     skipped; counted in `replayed`. A NEW with a negative offset is refused.
     DONE: refused without new_offset; with new_offset above the key's done_offset, adds its

@@ -74,6 +74,11 @@ class Settings:
     # librdkafka statistics (requests sent, by type) every this many ms as Prometheus metrics;
     # 0: off (they cost a JSON parse per client per interval). The benchmark turns them on.
     kafka_stats_ms: int = 0
+    # Kafka's latency-for-requests timers (docs/bench.md, "the frontier"): how long a producer
+    # gathers messages before sending, and how long a consumer's fetch waits for more than its
+    # first byte (0: the broker answers as soon as anything is there).
+    kafka_linger_ms: int = 1
+    kafka_fetch_wait_ms: int = 0
     # Brokers of the local Kafka that `tradefast infra up` starts (1, or a cluster of 3).
     kafka_brokers: int = 1
     # Replicas of each topic tradefast creates; min.insync.replicas follows (`kafka_min_insync`).
@@ -219,6 +224,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         startup_wait=_int(env, "TRADEFAST_STARTUP_WAIT", 30, 0, 3600),
         dashboard_dist=env.get("TRADEFAST_DASHBOARD_DIST", ""),
         kafka_stats_ms=_int(env, "TRADEFAST_KAFKA_STATS_MS", 0, 0, 3_600_000),
+        kafka_linger_ms=_int(env, "TRADEFAST_KAFKA_LINGER_MS", 1, 0, 1000),
+        kafka_fetch_wait_ms=_int(env, "TRADEFAST_KAFKA_FETCH_WAIT_MS", 0, 0, 1000),
         kafka_brokers=brokers,
         kafka_replication=_int(env, "TRADEFAST_KAFKA_REPLICATION", min(brokers, 3), 1, 9),
         kafka_properties=_properties_file(env),

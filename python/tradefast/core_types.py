@@ -17,15 +17,10 @@ NO_POSITION: Position = (0, 0, 0, -1, -1)
 Recorded = tuple[int, int, int, int]
 
 
-class Record(NamedTuple):
-    """The enrichment of one NEW, to be stored with the batch's position write."""
-
-    key: str
-    offset: int
-    notional: int
-    quantity: int
-    sequence: int
-    enriched_ns: int
+# The enrichment of one NEW, to be stored with the batch's position write: (inquiries.new offset,
+# notional, quantity, sequence, enriched_ns). A plain tuple: a batch makes one per NEW, and a
+# named tuple cost a Python call each.
+Record = tuple[int, int, int, int, int]
 
 
 class Enrichment(NamedTuple):
@@ -37,8 +32,8 @@ class Enrichment(NamedTuple):
     """Encoded POSITION_ENRICHED inquiries, in input order."""
     updated: dict[str, Position]
     """The final position of every key whose position or fences moved."""
-    records: list[Record]
-    """The enrichment of every NEW enriched for the first time."""
+    records: dict[str, list[Record]]
+    """By key, the enrichment of every NEW enriched for the first time, in input order."""
     replayed: int
     """Messages recognised as replays: NEWs at or below their key's enriched_offset (published
     again from their record, or skipped when none is given) and DONEs at or below done_offset."""

@@ -93,3 +93,44 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
     warm = figures["broker_warmup"]
     assert (warm["sent"], warm["lost"]) == (1000, 0)
     assert warm["cost"]["cpu_us_per_inquiry"]["kafka"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_frontier_runs_each_setting_on_its_own_pipeline(infra: Infra, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFAST_")}
+    env["TRADEFAST_KAFKA_BOOTSTRAP"] = infra.kafka_bootstrap
+    env["TRADEFAST_REDIS_URL"] = infra.redis_url
+    env["TRADEFAST_HOME"] = str(tmp_path / "home")
+    out = tmp_path / "frontier.json"
+    command = ["bench", "frontier", "--points", "0:0", "7:3", "--rates", "200"]
+    command += ["--duration", "2", "--warmup", "0.5", "--json", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "tradefast", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = json.loads(out.read_text())
+    assert [(r["linger_ms"], r["fetch_wait_ms"], r["lost"]) for r in rows] == [(0, 0, 0), (7, 3, 0)]
+    for row in rows:
+        assert row["cpu_us_per_inquiry"]["total"] > 0
+        assert row["kafka_requests_per_inquiry"] > 0
+    assert "| 7 | 3 | 200 |" in result.stdout
+    # The services ran with the timers of their row.
+    logs = sorted((tmp_path / "home" / "bench").glob("*/position.log"))
+    assert ["linger 7 ms, fetch wait 3 ms" in log.read_text() for log in logs].count(True) == 1
+
+
+def test_frontier_points_are_checked() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tradefast", "bench", "frontier", "--points", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "expected LINGER_MS:FETCH_WAIT_MS" in result.stderr

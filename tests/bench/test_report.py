@@ -86,6 +86,20 @@ def results() -> dict[str, Any]:
                 {**run("rust", 40_000, 200_000.0), "passed": False},
             ],
         },
+        "frontier": [
+            {
+                "linger_ms": 5,
+                "fetch_wait_ms": 5,
+                "rate_target": 1_000.0,
+                "rate_achieved": 998.0,
+                "lost": 0,
+                "p50_us": 12_000.0,
+                "p99_us": 30_000.0,
+                "cpu_us_per_inquiry": {"kafka": 250.0, "total": 700.0},
+                "kafka_requests_per_inquiry": 1.25,
+                "loadavg": [1.5, 1.0, 1.0],
+            }
+        ],
     }
 
 
@@ -108,6 +122,7 @@ def test_report_has_every_run_its_cost_the_targets_and_a_plot(tmp_path: Path) ->
     assert "p50 0.30 ms, p99 0.90 ms at linger 0" in table
     assert "**30,000 inquiries/s**" in table
     assert "climbing from 1,000/s" in table
+    assert "| 5 | 5 | 1,000 | 998 | 0 | 12.00 | 30.00 | 250 | **700** | 1.25 | 1.5 |" in table
     assert "- CPU per inquiry ≤ 40 µs at 10,000/s: 343.0 µs (not met)" in table
     assert "- CPU per inquiry ≤ 400 µs at 1,000/s: 2,143.0 µs (not met)" in table
     assert "- p50 ≤ 5.00 ms at 10,000/s: 2.50 ms (met)" in table

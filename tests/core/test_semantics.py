@@ -20,7 +20,6 @@ from inquiry_factory import (
 )
 from tradefast import _core, reference
 from tradefast.core import Core
-from tradefast.core_types import Record
 from tradefast.proto.tradefast_pb2 import SELL, InquiryBatch, Position
 
 cores = pytest.mark.parametrize("core", CORES, ids=CORE_NAMES)
@@ -45,11 +44,10 @@ def test_worked_example(core: Core) -> None:
     assert result.replayed == 1
     assert result.updated == {KEY: (15_000, 60, 2, 12, 106), "BOOK2|AAPL": (0, 0, 0, -1, 105)}
     assert result.keys == [KEY.encode(), b"BOOK2|AAPL", KEY.encode()]
-    assert result.records == [
-        Record(KEY, 101, 25_000, 100, 1, stamp),
-        Record("BOOK2|AAPL", 105, 0, 0, 0, stamp),
-        Record(KEY, 106, 15_000, 60, 2, stamp),
-    ]
+    assert result.records == {
+        KEY: [(101, 25_000, 100, 1, stamp), (106, 15_000, 60, 2, stamp)],
+        "BOOK2|AAPL": [(105, 0, 0, 0, stamp)],
+    }
     first, other, last = (decoded(value) for value in result.values)
     assert (first.inquiry_id, first.position, first.position_quantity, first.sequence) == (
         2,
@@ -99,7 +97,7 @@ def test_a_replayed_new_gets_its_first_enrichment(core: Core) -> None:
         21,
     )
     assert result.updated == {KEY: (500, 5, 1, 3, 21)}
-    assert result.records == [Record(KEY, 21, 500, 5, 1, 999)]
+    assert result.records == {KEY: [(21, 500, 5, 1, 999)]}
 
 
 @cores

@@ -28,6 +28,17 @@ def test_consumer_uses_range_assignment_manual_commits_and_returns_on_first_byte
     assert consumer["fetch.min.bytes"] == 1
 
 
+def test_the_timers_come_from_the_settings() -> None:
+    timed = config.load({"TRADEFAST_KAFKA_LINGER_MS": "5", "TRADEFAST_KAFKA_FETCH_WAIT_MS": "20"})
+    assert producer_config(timed)["linger.ms"] == 5
+    consumer = consumer_config(timed, group="g")
+    # The broker holds the fetch for the wait, since 1 MiB never gathers first at these rates.
+    assert consumer["fetch.wait.max.ms"] == 20
+    assert consumer["fetch.min.bytes"] == 1024 * 1024
+    with pytest.raises(config.ConfigError, match="TRADEFAST_KAFKA_FETCH_WAIT_MS"):
+        config.load({"TRADEFAST_KAFKA_FETCH_WAIT_MS": "-1"})
+
+
 def test_overrides_win() -> None:
     producer = producer_config(config.load({}), {"linger.ms": 5, "client.id": "gen"})
     assert producer["linger.ms"] == 5

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import redis
 from tradefast.config import Settings
-from tradefast.core_types import NO_POSITION, Position, Record
+from tradefast.core_types import NO_POSITION, Position
 from tradefast.positions.store import PositionRow, PositionStore, Write, position_key, redis_key
 
 T = TypeVar("T")
@@ -68,12 +68,12 @@ def test_fence_refuses_the_whole_write_when_any_key_moved(settings: Settings) ->
 
 def test_records_are_written_read_back_and_dropped_once_acknowledged(settings: Settings) -> None:
     key = "B|X"
-    records = tuple(Record(key, offset, 10 * offset, offset, 1, 99) for offset in range(3_000))
+    records = tuple((offset, 10 * offset, offset, 1, 99) for offset in range(3_000))
 
     async def use(store: PositionStore) -> tuple[object, object, object]:
         assert await store.apply({key: write((0, 0, 0, -1, 2_999), records=records)})
         written = await store.read_records({key: (1, 2)})
-        later = (Record(key, 3_000, 5, 5, 5, 5),)
+        later = ((3_000, 5, 5, 5, 5),)
         assert await store.apply(
             {key: write((0, 0, 0, -1, 3_000), 1, records=later, keep_from=2_990)}
         )
@@ -90,7 +90,7 @@ def test_fences_of_another_topic_read_as_none_and_its_records_go(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     key = "B|X"
-    old_record = (Record(key, 500, 1, 1, 1, 1),)
+    old_record = ((500, 1, 1, 1, 1),)
 
     async def use() -> tuple[object, object, object]:
         old = PositionStore.from_url(settings.redis_url, fenced_topic="old.inquiries.new")

@@ -50,10 +50,10 @@ trigger = Path(sys.argv[1])
 original = feed.StageFeed.next_values
 service.FEED_STALL_EXIT = 10.0  # the default 30 s, shortened to keep the test quick
 
-async def next_values(self, max_messages, wait):
+async def next_values(self):
     if trigger.exists():
         await asyncio.Event().wait()  # stuck for good, as a deadlocked loop would be
-    return await original(self, max_messages, wait)
+    return await original(self)
 
 feed.StageFeed.next_values = next_values
 from tradefast.cli import main

@@ -10,6 +10,7 @@ BENCHMARK_MODULES = (
     "tradefast.bench.hop",
     "tradefast.bench.e2e",
     "tradefast.bench.max",
+    "tradefast.bench.frontier",
     "tradefast.bench.suite",
 )
 

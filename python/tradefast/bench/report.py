@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradefast.bench.frontier import frontier_table
 from tradefast.bench.targets import targets
 
 STAGES = ("created_to_enriched", "enriched_to_decided", "decided_to_client")
@@ -37,6 +38,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *_max_search(results["max"]),
         "",
+        *_frontier(results.get("frontier", [])),
         "Targets (the project's, in docs/bench.md):",
         "",
         *(f"- {line}" for line in targets(results)),
@@ -126,6 +128,19 @@ def _runs_with_warmup(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]
     runs = [(run["core"], run) for run in results["e2e"]]
     warm = results.get("broker_warmup")
     return ([(f"{warm['core']} (broker warm-up)", warm)] if warm else []) + runs
+
+
+def _frontier(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    return [
+        "Kafka's timers, latency against cost (`tradefast bench frontier`: each setting on a "
+        "fresh pipeline; linger: how long producers gather, fetch wait: how long the broker "
+        "holds a fetch for more than its first byte):",
+        "",
+        *frontier_table(rows),
+        "",
+    ]
 
 
 def _max_search(found: dict[str, Any]) -> list[str]:

@@ -27,6 +27,7 @@ from tradefast.bench.e2e import (
     running_bench,
     servers_for,
 )
+from tradefast.bench.frontier import POINTS, run_frontier
 from tradefast.bench.hop import measure_floor
 from tradefast.bench.max import START_RATE, search
 from tradefast.config import Settings
@@ -57,6 +58,12 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--max-start", type=float, default=START_RATE, help="max search: first rate, then doubled"
     )
     parser.add_argument("--max-duration", type=float, default=8.0, help="max search: step length")
+    parser.add_argument(
+        "--frontier-duration",
+        type=float,
+        default=10.0,
+        help="seconds per run of the timers' frontier (0: skip it)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -80,6 +87,11 @@ def run_suite(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             if core == "rust":
                 print("max-rate search (rust core)", flush=True)
                 found = search(bench, args.max_start, args.max_duration, args.warmup)
+    frontier = (
+        run_frontier(settings, POINTS, RATES, args.frontier_duration, args.warmup)
+        if args.frontier_duration > 0
+        else []
+    )
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": "make bench",
@@ -90,6 +102,7 @@ def run_suite(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         "hop": floor,
         "e2e": e2e,
         "max": found,
+        "frontier": frontier,
     }
 
 

@@ -145,6 +145,7 @@ async def _start(feed: StageFeed, store: PositionStore, hub: Hub, shutdown: Shut
         try:
             hub.set_positions(await read_positions(store))
             count = await loop.run_in_executor(None, feed.assign_at_end)
+            feed.start(MAX_BATCH, CONSUME_WAIT)
             log.info("consuming %d partitions from their end", count)
             return True
         except (RedisError, RedisClusterException, OSError, KafkaException) as exc:
@@ -163,7 +164,7 @@ async def _consume(
 ) -> None:
     while not shutdown.is_requested:
         heartbeat.beat()
-        values = await feed.next_values(MAX_BATCH, CONSUME_WAIT)
+        values = await feed.next_values()
         if values:
             metrics.received("stages", len(values))
             if hub.on_values(values):

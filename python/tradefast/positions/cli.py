@@ -17,7 +17,6 @@ from tradefast.positions import audit
 from tradefast.positions.store import PositionRow, PositionStore
 from tradefast.services.options import bounded
 
-
 # A cluster client that cannot reach the cluster raises RedisClusterException, no RedisError.
 REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException)
 

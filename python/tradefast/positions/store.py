@@ -31,6 +31,7 @@ from redis.exceptions import NoScriptError
 
 from tradefast.core_types import NO_POSITION, Position, Record, Recorded
 from tradefast.infra.redis_clients import AsyncClient, async_client
+from tradefast.positions.script_link import ScriptLink
 from tradefast.runtime.fatal import FatalError
 
 log = logging.getLogger(__name__)
@@ -171,19 +172,31 @@ def _record(key: str, member: bytes) -> tuple[tuple[str, int], Recorded]:
 
 class PositionStore:
     """Positions in Redis. `fenced_topic` names the inquiries.new topic whose offsets the fences
-    hold: fences written for another topic (whose offsets mean nothing here) read as none."""
+    hold: fences written for another topic (whose offsets mean nothing here) read as none.
+    With a `link`, the fenced write (the once-per-batch call) goes over it instead of `client`."""
 
-    def __init__(self, client: AsyncClient, fenced_topic: str = "") -> None:
+    def __init__(
+        self, client: AsyncClient, fenced_topic: str = "", link: ScriptLink | None = None
+    ) -> None:
         self._client = client
         self._apply = client.register_script(APPLY_IF_UNCHANGED)
         self._fenced_topic = fenced_topic
+        self._link = link
         self._cluster = client if isinstance(client, AsyncRedisCluster) else None
 
     @classmethod
     def from_url(cls, url: str, fenced_topic: str = "") -> PositionStore:
         """A store on the Redis or Redis Cluster that `url` names."""
         # Timeouts turn a hung Redis into an error, so the runtime retries instead of stalling.
-        return cls(async_client(url, SOCKET_TIMEOUT), fenced_topic)
+        client = async_client(url, SOCKET_TIMEOUT)
+        link = (
+            ScriptLink(url, APPLY_IF_UNCHANGED, SOCKET_TIMEOUT) if ScriptLink.serves(url) else None
+        )
+        return cls(client, fenced_topic, link)
+
+    @property
+    def writes_over_link(self) -> bool:
+        return self._link is not None
 
     async def read_positions(self, keys: Iterable[str]) -> dict[str, Position]:
         """The position of every key (ZERO when absent), in one pipelined round trip."""
@@ -229,9 +242,13 @@ class PositionStore:
         if not writes:
             return True
         scripts = self._scripts(writes)
+        applied: Sequence[object]
         if len(scripts) == 1:
             ((names, args),) = scripts.values()
-            applied = [await self._apply(keys=names, args=args)]
+            if self._link is not None:
+                applied = [await self._link.run(names, args)]
+            else:
+                applied = [await self._apply(keys=names, args=args)]
         else:
             applied = await self._apply_per_slot(list(scripts.values()))
         if self._cluster is not None and any(applied):
@@ -248,11 +265,8 @@ class PositionStore:
             names += (name, redis_key(key, RECORDS_PREFIX))
             args += (write.expected, *write.position, write.keep_from)
             args.append(len(write.records))
-            for r in write.records:
-                args += (
-                    r.offset,
-                    f"{r.offset}:{r.notional}:{r.quantity}:{r.sequence}:{r.enriched_ns}",
-                )
+            for offset, notional, quantity, sequence, enriched_ns in write.records:
+                args += (offset, f"{offset}:{notional}:{quantity}:{sequence}:{enriched_ns}")
         return scripts
 
     async def _apply_per_slot(self, scripts: list[tuple[list[str], list[str | int]]]) -> list[int]:
@@ -321,6 +335,8 @@ class PositionStore:
         return sorted(result, key=lambda r: (r.book, r.instrument))
 
     async def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
         await self._client.aclose()
 
     async def replace_all(self, positions: Mapping[str, Position]) -> None:

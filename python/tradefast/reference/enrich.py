@@ -40,7 +40,7 @@ def enrich(
     working = check_positions(positions)
     records_in = check_recorded(recorded)
     stamp = check_int(enriched_ns, "enriched_ns", INT64_MIN, INT64_MAX)
-    out = Enrichment([], [], {}, [], 0, [])
+    out = Enrichment([], [], {}, {}, 0, [])
     replayed = 0
     for index, data in enumerate(batch):
         inquiry = decode(data)
@@ -78,7 +78,8 @@ def enrich(
                 _stamp(inquiry, enrichment, offset)
                 out.keys.append(key.encode())
                 out.values.append(inquiry.SerializeToString())
-                out.records.append(Record(key, offset, *enrichment))
+                record: Record = (offset, *enrichment)
+                out.records.setdefault(key, []).append(record)
                 working[key] = out.updated[key] = (
                     notional,
                     quantity,

@@ -1,8 +1,12 @@
-"""Batches from Kafka without blocking the event loop, with manual, at-least-once commits.
+"""Batches from Kafka, with manual, at-least-once commits.
 
-A batch is whatever is available now, up to `max_messages`: never wait to fill it. The loop thread
-first takes what librdkafka already holds (a non-blocking call); only when nothing is there does
-it wait for the next message in a worker thread, then takes whatever else arrived with it.
+A batch is whatever is available now, up to `max_messages`: never wait to fill it. A service's
+loop takes what librdkafka already holds; only when nothing is there does it wait for the next
+message, then takes whatever else arrived with it. It waits on the loop's own thread: a service
+loop has nothing else to run while it has no batch (it yields to the loop once per batch, so
+signals get their turn, and a wait lasts at most `wait`), and handing the wait to a worker thread
+cost more CPU than the rest of a one-message batch (docs/bench.md). The gateway, whose loop also
+serves its clients, waits in a worker thread instead (`StageFeed`).
 Rebalance callbacks run inside those calls, so they see no batch being handled: on revoke,
 `settle` waits until every output published so far is acknowledged, then the offsets of
 everything handled are committed synchronously before the partitions go.
@@ -42,8 +46,17 @@ class BatchConsumer:
 
     async def next_batch(self, max_messages: int, wait: float) -> list[Message]:
         """Up to `max_messages` valid messages available now, waiting at most `wait` seconds for
-        the first. Broker-side errors are logged and counted, never returned."""
-        return self._without_errors(await consume_available(self._consumer, max_messages, wait))
+        the first (blocking the loop meanwhile: see above). Broker-side errors are logged and
+        counted, never returned."""
+        await asyncio.sleep(0)
+        consume = self._consumer.consume
+        messages: list[Message] = consume(max_messages, 0)
+        if not messages:
+            # One message, not `max_messages`: librdkafka would wait to fill the batch.
+            messages = consume(1, wait)
+            if messages and max_messages > 1:
+                messages.extend(consume(max_messages - 1, 0))
+        return self._without_errors(messages)
 
     def _without_errors(self, messages: list[Message]) -> list[Message]:
         good = [m for m in messages if m.error() is None]
@@ -121,15 +134,3 @@ class BatchConsumer:
 
 def _describe(partitions: list[TopicPartition]) -> str:
     return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
-
-
-async def consume_available(consumer: Consumer, max_messages: int, wait: float) -> list[Message]:
-    """Up to `max_messages` messages available now; only when there are none does it wait, off
-    the event loop, up to `wait` seconds for the first, so a batch never waits to fill up."""
-    messages: list[Message] = consumer.consume(max_messages, 0)
-    if not messages:
-        loop = asyncio.get_running_loop()
-        messages = await loop.run_in_executor(None, consumer.consume, 1, wait)
-        if messages and max_messages > 1:
-            messages.extend(consumer.consume(max_messages - 1, 0))
-    return messages

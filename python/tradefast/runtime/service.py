@@ -89,7 +89,14 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
         settle=producer.flush_blocking,
     )
     dead_letters = DeadLetters(producer, settings.topics.dead_letter, metrics)
-    log.info("%s consuming %s as group %s", spec.name, ", ".join(spec.inputs), group)
+    log.info(
+        "%s consuming %s as group %s (Kafka linger %d ms, fetch wait %d ms)",
+        spec.name,
+        ", ".join(spec.inputs),
+        group,
+        settings.kafka_linger_ms,
+        settings.kafka_fetch_wait_ms,
+    )
     last_lag = 0.0
     unsettled = 0  # batches handled since everything published was last seen confirmed
     uncommitted = False  # handled offsets not committed yet

@@ -22,7 +22,7 @@ from prometheus_client import Counter
 
 from tradefast import core
 from tradefast.config import Settings
-from tradefast.core_types import Enrichment, Position, Record, Recorded
+from tradefast.core_types import Enrichment, Position, Recorded
 from tradefast.positions.store import PositionStore, Stored, Write
 from tradefast.runtime import FatalError, Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
@@ -139,14 +139,11 @@ class PositionHandler:
     def _writes(
         self, result: Enrichment, states: dict[str, Stored], partitions: dict[str, int]
     ) -> dict[str, Write]:
-        records: dict[str, list[Record]] = {}
-        for record in result.records:
-            records.setdefault(record.key, []).append(record)
         return {
             key: Write(
                 expected=states[key].revision,
                 position=position,
-                records=records.get(key, ()),
+                records=result.records.get(key, ()),
                 keep_from=self._acknowledged.get(partitions[key], -1),
             )
             for key, position in result.updated.items()
@@ -174,4 +171,6 @@ def position_spec(
 
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
     store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)
+    if not store.writes_over_link:
+        log.info("fenced writes through redis-py (not a plain redis:// URL): more CPU per batch")
     await serve(position_spec(settings, store, batch_size=args.batch_size), settings, shutdown)

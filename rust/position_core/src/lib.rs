@@ -87,7 +87,6 @@ fn enrich_batch<'py>(
     enriched_ns: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     static ENRICHMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static RECORD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
         let messages = args::bytes_items(messages, "messages")?;
         let mut book = args::positions(positions)?;
@@ -117,11 +116,18 @@ fn enrich_batch<'py>(
         for &slot in &book.changed {
             updated.set_item(&book.keys[slot], book.positions[slot])?;
         }
-        let record = RECORD.import(py, "tradefast.core_types", "Record")?;
-        let records = PyList::empty(py);
+        let mut by_slot: Vec<Option<Bound<'py, PyList>>> = vec![None; book.keys.len()];
+        let records = PyDict::new(py);
         for &(slot, offset, (notional, quantity, sequence, stamp)) in &output.records {
-            let key = &book.keys[slot];
-            records.append(record.call1((key, offset, notional, quantity, sequence, stamp))?)?;
+            let list = match &by_slot[slot] {
+                Some(list) => list,
+                None => {
+                    let list = PyList::empty(py);
+                    records.set_item(&book.keys[slot], &list)?;
+                    by_slot[slot].insert(list)
+                }
+            };
+            list.append((offset, notional, quantity, sequence, stamp))?;
         }
         ENRICHMENT
             .import(py, "tradefast.core_types", "Enrichment")?
