@@ -114,23 +114,18 @@ class Clusters:
     settings: Settings
 
 
-def distinct_ports(count: int) -> list[int]:
-    ports: set[int] = set()
-    while len(ports) < count:
-        ports.add(free_port())
-    return sorted(ports)
-
-
 @pytest.fixture(scope="session")
 def clusters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clusters]:
     home = tmp_path_factory.mktemp("clusters")
-    brokers = ",".join(f"127.0.0.1:{port}" for port in distinct_ports(3))
+    # Below the ephemeral range: no client connection takes them before the nodes bind them.
+    kafka = free_ports_in_a_row(3)
+    redis_first = free_ports_in_a_row(6, avoid=range(kafka, kafka + 3))
     settings = config.load(
         {
             "TRADEFAST_HOME": str(home),
             "TRADEFAST_KAFKA_BROKERS": "3",
-            "TRADEFAST_KAFKA_BOOTSTRAP": brokers,
-            "TRADEFAST_REDIS_URL": f"redis+cluster://127.0.0.1:{free_ports_in_a_row(6)}",
+            "TRADEFAST_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka}",
+            "TRADEFAST_REDIS_URL": f"redis+cluster://127.0.0.1:{redis_first}",
         }
     )
     local = LocalInfra(settings, start_timeout=CLUSTER_START_TIMEOUT, ephemeral=True)

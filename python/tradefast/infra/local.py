@@ -37,7 +37,7 @@ from tradefast.infra.kafka_broker import (
     new_cluster_id,
 )
 from tradefast.infra.kafka_config import client_config
-from tradefast.infra.netcheck import accepts_connections, free_port, split_host_port
+from tradefast.infra.netcheck import accepts_connections, free_ports_in_a_row, split_host_port
 from tradefast.infra.processes import ProcessRecord, is_running, stop_all
 from tradefast.infra.redis_server import RedisServer, redis_answers, redis_host_port
 from tradefast.infra.toolchain import find_redis_server
@@ -209,20 +209,10 @@ class LocalInfra:
             # Also for ours that run already: an earlier `up` may have been interrupted while
             # they were still starting. One probe returns at once when they answer.
             # Redis first: it answers at once, the brokers take seconds.
-            for node, server in zip(self.nodes, servers, strict=False):
-                if node.kind == REDIS and server.record is not None:
-                    self.redis_servers[node.name].wait_until_answers(
-                        server.record, node.address, self.start_timeout
-                    )
-                    _answered(node, since, report)
+            self._wait_until_answer(REDIS, servers, since, report)
             if self.redis_cluster:
                 self._form_redis_cluster(report)
-            for node, server in zip(self.nodes, servers, strict=False):
-                if node.kind == KAFKA and server.record is not None:
-                    self.brokers[node.name].wait_until_answers(
-                        server.record, node.address, self.start_timeout
-                    )
-                    _answered(node, since, report)
+            self._wait_until_answer(KAFKA, servers, since, report)
             if self.kafka_cluster:
                 self._wait_for_brokers()
             with step(f"creating the topics on {self.settings.kafka_bootstrap}", report):
@@ -231,6 +221,16 @@ class LocalInfra:
             self._stop_started(servers)
             raise
         return servers
+
+    def _wait_until_answer(
+        self, kind: str, servers: list[ServerStatus], since: dict[str, float], report: Report
+    ) -> None:
+        """Each server of `kind` with a process of ours; says how long those just started took."""
+        for node, server in zip(self.nodes, servers, strict=False):
+            if node.kind == kind and server.record is not None:
+                process = self.brokers.get(node.name) or self.redis_servers[node.name]
+                process.wait_until_answers(server.record, node.address, self.start_timeout)
+                _answered(node, since, report)
 
     def _start(self, node: Node, report: Report) -> ServerStatus:
         if node.kind == KAFKA:
@@ -256,9 +256,11 @@ class LocalInfra:
         host = split_host_port(kafka_nodes[0].address)[0]
         layout = json.loads(layout_file.read_text()) if layout_file.exists() else {}
         if len(layout.get("controller_ports", ())) != len(kafka_nodes):
+            taken = [n.port for n in self.nodes]
+            first = free_ports_in_a_row(len(kafka_nodes), host, avoid=taken)
             layout = {
                 "cluster_id": new_cluster_id(),
-                "controller_ports": [free_port(host) for _ in kafka_nodes],
+                "controller_ports": [first + n for n in range(len(kafka_nodes))],
             }
             layout_file.parent.mkdir(parents=True, exist_ok=True)
             layout_file.write_text(json.dumps(layout) + "\n")

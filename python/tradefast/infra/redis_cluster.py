@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from tradefast.infra.errors import InfraError
-from tradefast.infra.netcheck import can_bind, free_port
+from tradefast.infra.netcheck import can_bind, free_ports_in_a_row
 
 MASTERS = 3
 REPLICAS_PER_MASTER = 1
@@ -40,11 +40,11 @@ def bus_ports(layout_file: Path, host: str, ports: list[int]) -> list[int]:
         kept: list[int] = json.loads(layout_file.read_text())["bus_ports"]
         if len(kept) == len(ports):
             return kept
-    chosen = []
+    chosen: list[int] = []
     for port in ports:
         bus = port + BUS_PORT_OFFSET
-        if bus > 65535 or bus in ports or not can_bind(host, bus):
-            bus = free_port(host)
+        if bus > 65535 or bus in ports or bus in chosen or not can_bind(host, bus):
+            bus = free_ports_in_a_row(1, host, avoid=[*ports, *chosen])
         chosen.append(bus)
     layout_file.parent.mkdir(parents=True, exist_ok=True)
     layout_file.write_text(json.dumps({"ports": ports, "bus_ports": chosen}) + "\n")
