@@ -91,6 +91,8 @@ lint: setup
 	$(BIN)/ruff check python tests bench
 	$(BIN)/ruff format --check python tests bench
 	$(BIN)/mypy
+	# The Rust extension against its stub (python/tradefast/_core.pyi), so the two cannot drift.
+	MYPYPATH=python $(BIN)/python -m mypy.stubtest tradefast._core
 	cargo fmt --manifest-path rust/position_core/Cargo.toml -- --check
 	cargo clippy --manifest-path rust/position_core/Cargo.toml --all-targets -- -D warnings
 

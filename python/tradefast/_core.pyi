@@ -10,8 +10,11 @@ CoreError; no input makes the core crash.
 """
 
 from collections.abc import Mapping, Sequence
+from typing import final
 
 from tradefast.core_types import Enrichment, Position, Recorded, Scan
+
+__all__ = ["CoreError", "InquiryMaker", "decide", "enrich", "frame", "scan", "websocket_frames"]
 
 class CoreError(ValueError):
     """Raised for a call the core cannot serve at all (never for one bad message)."""
@@ -75,18 +78,24 @@ def scan(messages: Sequence[bytes], max_bytes: int) -> Scan:
     Inquiry under the strict wire rules, whether one of them is DONE, and how many did not
     qualify. Nothing else is checked: the gateway forwards what the stages published."""
 
+def websocket_frames(messages: Sequence[bytes]) -> bytes:
+    """Each message as its own final, unmasked binary WebSocket frame (RFC 6455, 5.2), the
+    frames concatenated: the bytes a server's socket carries when it sends the messages one by
+    one, built in one call so that a batch is one write."""
+
+@final
 class InquiryMaker:
     """Random NEW inquiries for the generator, drawn from splitmix64 chains: the same (seed,
     inquiry id) always gives the same inquiry (see tradefast/reference/generate.py for the exact
     draws). Keys are every (book, instrument) pair."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         seed: int,
         books: Sequence[str],
         instruments: Sequence[str],
         counterparties: Sequence[str],
-    ) -> None:
+    ) -> InquiryMaker:
         """seed in [0, 2**64); every list non-empty; books non-empty and without "|",
         instruments non-empty (CoreError otherwise)."""
 

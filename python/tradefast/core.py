@@ -52,6 +52,8 @@ class Core(Protocol):
         self, inquiries: Sequence[bytes], positions: Sequence[bytes] = (), snapshot: bool = False
     ) -> bytes: ...
 
+    def websocket_frames(self, messages: Sequence[bytes]) -> bytes: ...
+
 
 MODULES = {"rust": "tradefast._core", "reference": "tradefast.reference"}
 

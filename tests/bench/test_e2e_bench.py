@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Infra
@@ -37,19 +38,17 @@ PIPELINE = ("generator", "position", "trader", "gateway", "kafka", "redis")
 CLIENTS = ("generator", "position", "trader", "gateway")
 
 
-@pytest.mark.timeout(300)
-def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
-    infra: Infra, tmp_path: Path
-) -> None:
+def run_e2e(infra: Infra, tmp_path: Path, *args: str) -> dict[str, Any]:
+    """`tradefast bench e2e ARGS` on the suite's servers, short; the figures it wrote."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFAST_")}
     env["TRADEFAST_KAFKA_BOOTSTRAP"] = infra.kafka_bootstrap
     env["TRADEFAST_REDIS_URL"] = infra.redis_url
     env["TRADEFAST_HOME"] = str(tmp_path / "home")
     out = tmp_path / "e2e.json"
-    command = ["bench", "e2e", "--rate", "200", "--duration", "2", "--warmup", "0.5"]
-    command += ["--broker-warmup", "1", "--hop-count", "20"]
+    command = ["bench", "e2e", "--duration", "2", "--warmup", "0.5"]
+    command += ["--broker-warmup", "1", "--hop-count", "20", "--json", str(out), *args]
     result = subprocess.run(
-        [sys.executable, "-m", "tradefast", *command, "--core", "reference", "--json", str(out)],
+        [sys.executable, "-m", "tradefast", *command],
         env=env,
         capture_output=True,
         text=True,
@@ -57,7 +56,15 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    figures = json.loads(out.read_text())
+    figures: dict[str, Any] = json.loads(out.read_text())
+    return figures
+
+
+@pytest.mark.timeout(300)
+def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
+    infra: Infra, tmp_path: Path
+) -> None:
+    figures = run_e2e(infra, tmp_path, "--rate", "200", "--core", "reference")
     assert set(figures) >= FIELDS
     assert (figures["sent"], figures["received_final"], figures["lost"]) == (400, 400, 0)
     assert figures["core"] == "reference"
@@ -93,6 +100,31 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
     warm = figures["broker_warmup"]
     assert (warm["sent"], warm["lost"]) == (1000, 0)
     assert warm["cost"]["cpu_us_per_inquiry"]["kafka"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_e2e_sets_the_cost_of_an_original_format_client_beside(
+    infra: Infra, tmp_path: Path
+) -> None:
+    figures = run_e2e(infra, tmp_path, "--rate", "100", "200", "--original-client")
+    steps = figures["steps"]
+    assert [(s["rate_target"], "original_client" in s) for s in steps] == [
+        *((100, False), (100, True), (200, False), (200, True))
+    ]
+    assert all(s["lost"] == 0 for s in steps)
+    for cost, step in zip(figures["original_client_cost"], steps[1::2], strict=True):
+        seen = cost["original_client"]
+        sent = step["sent"]
+        # Every state of every inquiry, each its own frame, nothing lost.
+        assert (seen["received_final"], seen["lost"]) == (sent, 0)
+        assert seen["states"] == seen["frames"] == 3 * sent
+        assert cost["gateway_us_per_inquiry_without"] > 0
+        assert cost["gateway_us_per_inquiry_with"] > 0
+        assert step["cost"]["cpu_us_per_inquiry"]["original_client"] > 0
+        # The bench's clients are not part of the pipeline's cost.
+        cpu = step["cost"]["cpu_us_per_inquiry"]
+        assert cpu["total"] == pytest.approx(sum(cpu[name] for name in PIPELINE), abs=0.5)
+    assert {"host", "floor", "broker_warmup"} <= set(figures)
 
 
 @pytest.mark.timeout(300)

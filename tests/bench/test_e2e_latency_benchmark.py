@@ -26,6 +26,7 @@ from confluent_kafka import Producer
 from conftest import Infra, settings_for
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from tradefast.config import Settings
+from tradefast.gateway.access import BATCH_PROTOCOL
 from tradefast.infra.kafka_config import producer_config
 from tradefast.infra.topics import ensure_topics
 from tradefast.integration.pipeline import Pipeline, feed_url
@@ -64,7 +65,10 @@ class Feed:
         self._loop = uvloop.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        connecting = asyncio.run_coroutine_threadsafe(ws_connect(FinalUpdates, url), self._loop)
+        connecting = asyncio.run_coroutine_threadsafe(
+            ws_connect(FinalUpdates, url, extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL}),
+            self._loop,
+        )
         self._transport, listener = connecting.result(CONNECT_WAIT)
         assert isinstance(listener, FinalUpdates)
         self.listener = listener

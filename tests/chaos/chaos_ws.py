@@ -8,6 +8,7 @@ import urllib.request
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from tradefast.config import Settings
+from tradefast.gateway.access import BATCH_PROTOCOL
 from tradefast.proto.tradefast_pb2 import InquiryBatch, Status
 
 WAIT = 60.0
@@ -36,7 +37,9 @@ class Batches(WSListener):
 
 async def watch_final(url: str, count: int) -> int:
     """Connect and count the final states (DONE / NOT_DONE) received live until `count`."""
-    transport, listener = await ws_connect(Batches, url)
+    transport, listener = await ws_connect(
+        Batches, url, extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL}
+    )
     assert isinstance(listener, Batches)
     try:
         loop = asyncio.get_running_loop()
@@ -59,7 +62,9 @@ async def watch_final(url: str, count: int) -> int:
 
 async def snapshot_positions(url: str) -> dict[str, tuple[int, int, int]]:
     """The positions of the snapshot frame a new client receives first."""
-    transport, listener = await ws_connect(Batches, url)
+    transport, listener = await ws_connect(
+        Batches, url, extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL}
+    )
     assert isinstance(listener, Batches)
     try:
         await asyncio.wait_for(listener.arrived.wait(), WAIT)

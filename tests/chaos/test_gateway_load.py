@@ -28,6 +28,7 @@ from chaos_ws import health_ok
 from confluent_kafka import Producer
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from tradefast.config import Settings
+from tradefast.gateway.access import BATCH_PROTOCOL
 from tradefast.infra.kafka_config import producer_config
 from tradefast.infra.netcheck import free_port
 from tradefast.proto.tradefast_pb2 import Inquiry, InquiryBatch, Status
@@ -120,7 +121,8 @@ def publish_paced(
 
 
 def stuck_client(url: str) -> socket.socket:
-    """A WebSocket that never reads: a tiny receive buffer, handshake done, then silence."""
+    """A WebSocket of the batched format that never reads: a tiny receive buffer, handshake
+    done, then silence."""
     hostport, _, path = url.removeprefix("ws://").partition("/")
     host, _, port = hostport.partition(":")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -130,7 +132,8 @@ def stuck_client(url: str) -> socket.socket:
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
         f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade"
-        f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13"
+        f"\r\nSec-WebSocket-Protocol: {BATCH_PROTOCOL}\r\n\r\n".encode()
     )
     head = b""
     while b"\r\n\r\n" not in head:
@@ -210,7 +213,11 @@ def test_500_clients_and_one_that_never_reads(settings: Settings, tmp_path: Path
             transports: list[WSTransport] = []
             for index in range(CLIENTS):
                 kind = Timing if index < SAMPLED else Counting
-                transport, listener = await ws_connect(kind, settings.gateway_url)
+                transport, listener = await ws_connect(
+                    kind,
+                    settings.gateway_url,
+                    extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL},
+                )
                 assert isinstance(listener, Counting)
                 clients.append(listener)
                 transports.append(transport)
@@ -291,7 +298,11 @@ def test_ping_flood_is_answered_and_others_are_served(settings: Settings, tmp_pa
             flooder.sendall(frame * pings)
 
         async def other_client() -> int:
-            transport, listener = await ws_connect(Timing, settings.gateway_url)
+            transport, listener = await ws_connect(
+                Timing,
+                settings.gateway_url,
+                extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL},
+            )
             assert isinstance(listener, Timing)
             await asyncio.get_running_loop().run_in_executor(
                 None, publish_paced, settings, range(1, 51)
@@ -331,7 +342,11 @@ def test_huge_values_are_not_relayed_or_kept(settings: Settings, tmp_path: Path)
     with gateway(settings, tmp_path) as (process, metrics_url):
 
         async def scenario() -> set[int]:
-            transport, listener = await ws_connect(Timing, settings.gateway_url)
+            transport, listener = await ws_connect(
+                Timing,
+                settings.gateway_url,
+                extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL},
+            )
             assert isinstance(listener, Timing)
             producer = Producer(producer_config(settings))
             for inquiry in huge:

@@ -82,6 +82,14 @@ def test_frame(benchmark: Any, core: Core) -> None:
     assert len(frame) > sum(map(len, batch))
 
 
+@pytest.mark.benchmark(group="websocket_frames")
+@cores
+def test_websocket_frames(benchmark: Any, core: Core) -> None:
+    batch = enriched_batch()
+    frames = benchmark(core.websocket_frames, batch)
+    assert len(frames) == sum(2 + len(message) for message in batch)
+
+
 @pytest.mark.benchmark(group="scan")
 @cores
 def test_scan(benchmark: Any, core: Core) -> None:

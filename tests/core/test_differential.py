@@ -95,6 +95,12 @@ def test_frame_matches_reference(
 
 
 @relaxed
+@given(st.lists(st.binary(max_size=300), max_size=20))
+def test_websocket_frames_match_reference(messages: list[bytes]) -> None:
+    assert RUST.websocket_frames(messages) == REFERENCE.websocket_frames(messages)
+
+
+@relaxed
 @given(
     st.integers(0, 2**64 - 1),
     st.integers(1, 2**62),

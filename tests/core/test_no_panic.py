@@ -46,3 +46,11 @@ def test_frame_of_large_messages() -> None:
     # Each big message: a 1-byte tag and a 4-byte length; the empty one 2 bytes; snapshot 2.
     assert len(frame) == 2 * (1 + 4 + len(big)) + 2 + 2
     assert frame == REFERENCE.frame([big, b""], [big], True)
+
+
+def test_websocket_frames_of_large_messages() -> None:
+    big = bytes(3_000_000)
+    frames = RUST.websocket_frames([big, b""])
+    # The big message: 2 header bytes and an 8-byte length; the empty one 2 bytes.
+    assert len(frames) == 10 + len(big) + 2
+    assert frames == REFERENCE.websocket_frames([big, b""])

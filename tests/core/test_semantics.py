@@ -1,5 +1,5 @@
-"""The meaning of enrich, decide and frame, checked on hand-written batches with numbers, for
-both cores."""
+"""The meaning of enrich, decide, frame, scan and websocket_frames, checked on hand-written
+batches with numbers, for both cores."""
 
 from __future__ import annotations
 
@@ -275,6 +275,8 @@ def test_frame_parses_back(core: Core) -> None:
         (lambda c: c.frame([b""], [1]), TypeError),
         (lambda c: c.frame([b""], [], 1), TypeError),
         (lambda c: c.frame(None), TypeError),
+        (lambda c: c.websocket_frames([b"", "x"]), TypeError),
+        (lambda c: c.websocket_frames(None), TypeError),
     ],
 )
 def test_bad_arguments_raise(
@@ -303,3 +305,28 @@ def test_scan_gives_ids_versions_and_whether_a_done_came(core: Core) -> None:
     ]
     assert core.scan(batch, 150) == ([0, 3, 4], [7, 8, 0], [1, 3, 9], False, 2)
     assert core.scan(batch, 1000).done
+
+
+def _read_frames(stream: bytes) -> list[tuple[int, bytes]]:
+    """(first byte, payload) of each server frame in `stream`, read by RFC 6455 section 5.2."""
+    frames = []
+    while stream:
+        first, length, start = stream[0], stream[1], 2
+        assert not length & 0x80, "a server never masks"
+        if length == 126:
+            length, start = int.from_bytes(stream[2:4], "big"), 4
+        elif length == 127:
+            length, start = int.from_bytes(stream[2:10], "big"), 10
+        assert len(stream) >= start + length, "a frame runs past the end"
+        frames.append((first, stream[start : start + length]))
+        stream = stream[start + length :]
+    return frames
+
+
+@cores
+def test_websocket_frames_carry_one_message_each(core: Core) -> None:
+    # Payload lengths at each boundary of the three length forms.
+    messages = [b"", encoded(1, NEW), b"a" * 125, b"b" * 126, b"c" * 65_535, b"d" * 65_536]
+    frames = _read_frames(core.websocket_frames(messages))
+    assert frames == [(0x82, message) for message in messages]
+    assert core.websocket_frames([]) == b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
 import os
 import signal
 import socket
@@ -17,10 +18,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from confluent_kafka import Producer
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from tradefast.config import Settings
+from tradefast.gateway.access import BATCH_PROTOCOL
 from tradefast.infra.kafka_config import producer_config
 from tradefast.infra.netcheck import free_port
 from tradefast.proto.tradefast_pb2 import Inquiry, InquiryBatch, Status
@@ -154,14 +157,84 @@ class Recorder(WSListener):
             await asyncio.sleep(0.05)
 
 
-async def connect(url: str, **headers: str) -> tuple[WSTransport, Recorder]:
+async def connect(
+    url: str, protocol: str | None = BATCH_PROTOCOL, **headers: str
+) -> tuple[WSTransport, Recorder]:
+    """A client of the batched format (or of the format `protocol` asks for)."""
+    if protocol is not None:
+        headers["Sec-WebSocket-Protocol"] = protocol
     transport, listener = await ws_connect(Recorder, url, extra_headers=headers or None)
     assert isinstance(listener, Recorder)
     return transport, listener
 
 
-def raw_handshake(url: str, receive_buffer: int | None = None) -> socket.socket:
-    """A WebSocket opened over a plain socket, for clients picows would not let us be."""
+class OriginalRecorder(WSListener):
+    """A client of the original format: each binary frame must be one Inquiry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inquiries: list[Inquiry] = []
+        self.close_code: WSCloseCode | None = None
+        self.disconnected = asyncio.Event()
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.BINARY:
+            self.inquiries.append(Inquiry.FromString(frame.get_payload_as_bytes()))
+        elif frame.msg_type == WSMsgType.CLOSE:
+            self.close_code = frame.get_close_code()
+            transport.disconnect()
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.disconnected.set()
+
+    def updates(self) -> list[tuple[int, int]]:
+        """(inquiry id, version) of every frame, in arrival order."""
+        return [(i.inquiry_id, i.version) for i in self.inquiries]
+
+    async def wait_for_count(self, count: int, wait: float = WAIT) -> None:
+        deadline = time.monotonic() + wait
+        while len(self.inquiries) < count:
+            assert time.monotonic() < deadline, f"{len(self.inquiries)} of {count} frames came"
+            assert not self.disconnected.is_set(), f"disconnected ({self.close_code})"
+            await asyncio.sleep(0.02)
+
+
+async def connect_original(url: str, **headers: str) -> tuple[WSTransport, OriginalRecorder]:
+    """A client that asks for no sub-protocol, as the original's clients do."""
+    transport, listener = await ws_connect(OriginalRecorder, url, extra_headers=headers or None)
+    assert isinstance(listener, OriginalRecorder)
+    return transport, listener
+
+
+def upgrade_status(url: str, **headers: str) -> int:
+    """The HTTP status of a WebSocket upgrade request to `url`."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request(
+            "GET",
+            path,
+            headers={
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+                **headers,
+            },
+        )
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:
+        raise AssertionError(f"no HTTP answer from {url}: {exc}") from exc
+    finally:
+        connection.close()
+
+
+def raw_handshake(
+    url: str, receive_buffer: int | None = None, protocol: str | None = BATCH_PROTOCOL
+) -> socket.socket:
+    """A WebSocket opened over a plain socket, for clients picows would not let us be; of the
+    batched format unless `protocol` says otherwise (None: the original format)."""
     rest = url.removeprefix("ws://")
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
@@ -171,11 +244,12 @@ def raw_handshake(url: str, receive_buffer: int | None = None) -> socket.socket:
     sock.settimeout(WAIT)
     sock.connect((host, int(port)))
     key = base64.b64encode(os.urandom(16)).decode()
+    offer = f"Sec-WebSocket-Protocol: {protocol}\r\n" if protocol is not None else ""
     sock.sendall(
         (
             f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Version: 13\r\n{offer}\r\n"
         ).encode()
     )
     head = b""
@@ -245,6 +319,34 @@ def new_inquiry(
     }
     values.update(fields)
     return Inquiry(**values)  # type: ignore[arg-type]
+
+
+# Limits small enough for a test to make a client too slow, and a flood of inquiries large enough
+# to fill the kernel's socket buffers and then those limits.
+SLOW_CLIENT_LIMITS = {
+    "TRADEFAST_GATEWAY_CLIENT_BUFFER": "262144",
+    "TRADEFAST_GATEWAY_CLIENT_BACKLOG": "2000",
+}
+FLOOD = range(1, 30_001)
+
+
+async def publish_flood(settings: Settings) -> None:
+    padding = "p" * 400
+    for start in range(FLOOD.start, FLOOD.stop, 5000):
+        await publish_async(
+            settings,
+            settings.topics.new,
+            [new_inquiry(i, counterparty=padding) for i in range(start, start + 5000)],
+        )
+
+
+def assert_dropped_as_slow(gateway: Gateway, stuck: socket.socket) -> None:
+    """The gateway closed `stuck` (and no other client) for being too slow: with 1013, or it
+    cut the connection when the close frame could not be written either."""
+    assert gateway.metric("tradefast_gateway_slow_disconnects_total") == 1
+    stuck.settimeout(30)
+    assert read_close_code(stuck) in (None, WSCloseCode.TRY_AGAIN_LATER.value)
+    stuck.close()
 
 
 async def publish_async(settings: Settings, topic: str, inquiries: list[Inquiry]) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from gateway_io import start_service, stop, wait_ready
 from playwright.sync_api import Page, sync_playwright
 from tradefast.config import Settings
@@ -28,16 +29,6 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "web" / "dist"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 60_000
 LONG_TASKS = """
 window.__longTasks = [];

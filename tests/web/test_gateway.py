@@ -4,21 +4,22 @@ clients. It runs as a subprocess, exactly as `tradefast service gateway` does.""
 from __future__ import annotations
 
 import asyncio
-import http.client
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import pytest
 import redis
 from gateway_io import (
+    FLOOD,
+    SLOW_CLIENT_LIMITS,
+    assert_dropped_as_slow,
     connect,
     masked_frame,
     new_inquiry,
     publish,
-    publish_async,
+    publish_flood,
     raw_handshake,
     read_close_code,
     running_gateway,
+    upgrade_status,
 )
 from picows import WSCloseCode, WSMsgType
 from tradefast.config import Settings
@@ -135,10 +136,10 @@ def test_bad_clients_get_a_defined_answer(
         assert read_close_code(garbage) == WSCloseCode.PROTOCOL_ERROR.value
         garbage.close()
 
-        assert _status(gateway.url.replace("/ws/inquiries", "/ws/elsewhere")) == 404
+        assert upgrade_status(gateway.url.replace("/ws/inquiries", "/ws/elsewhere")) == 404
         origin = DASHBOARD_ORIGIN.format(port=settings.dashboard_port)
-        assert _status(gateway.url, Origin="http://evil.example") == 403
-        assert _status(gateway.url, Origin=origin) == 101
+        assert upgrade_status(gateway.url, Origin="http://evil.example") == 403
+        assert upgrade_status(gateway.url, Origin=origin) == 101
 
         async def still_serving() -> None:
             transport, client = await connect(gateway.url)
@@ -159,14 +160,14 @@ def test_token_and_origins(
         TRADEFAST_WS_TOKEN="s3cret",
         TRADEFAST_ALLOWED_ORIGINS="https://desk.example",
     ) as gateway:
-        assert _status(gateway.url) == 401
-        assert _status(gateway.url + "?token=wrong") == 403
-        assert _status(gateway.url + "?token=s3cret") == 101
-        assert _status(gateway.url, Authorization="Bearer s3cret") == 101
-        assert _status(gateway.url, Authorization="Bearer nope") == 403
-        assert _status(gateway.url, **{"Sec-WebSocket-Protocol": "token.s3cret"}) == 101
-        assert _status(gateway.url + "?token=s3cret", Origin="https://desk.example") == 101
-        assert _status(gateway.url + "?token=s3cret", Origin="http://127.0.0.1:8081") == 403
+        assert upgrade_status(gateway.url) == 401
+        assert upgrade_status(gateway.url + "?token=wrong") == 403
+        assert upgrade_status(gateway.url + "?token=s3cret") == 101
+        assert upgrade_status(gateway.url, Authorization="Bearer s3cret") == 101
+        assert upgrade_status(gateway.url, Authorization="Bearer nope") == 403
+        assert upgrade_status(gateway.url, **{"Sec-WebSocket-Protocol": "token.s3cret"}) == 101
+        assert upgrade_status(gateway.url + "?token=s3cret", Origin="https://desk.example") == 101
+        assert upgrade_status(gateway.url + "?token=s3cret", Origin="http://127.0.0.1:8081") == 403
 
         async def with_token() -> None:
             transport, client = await connect(gateway.url + "?token=s3cret")
@@ -180,35 +181,18 @@ def test_token_and_origins(
 def test_client_that_never_reads_is_dropped(
     settings: Settings, settings_env: dict[str, str], tmp_path: Path
 ) -> None:
-    with running_gateway(
-        settings,
-        settings_env,
-        tmp_path,
-        TRADEFAST_GATEWAY_CLIENT_BUFFER="262144",
-        TRADEFAST_GATEWAY_CLIENT_BACKLOG="2000",
-    ) as gateway:
+    with running_gateway(settings, settings_env, tmp_path, **SLOW_CLIENT_LIMITS) as gateway:
         stuck = raw_handshake(gateway.url, receive_buffer=4096)
 
         async def scenario() -> None:
             transport, reader = await connect(gateway.url)
-            # Large enough to fill the kernel's socket buffers and then the gateway's limits.
-            padding = "p" * 400
-            ids = range(1, 30_001)
-            for start in range(1, 30_001, 5000):
-                await publish_async(
-                    settings,
-                    settings.topics.new,
-                    [new_inquiry(i, counterparty=padding) for i in range(start, start + 5000)],
-                )
-            await reader.wait_for(set(ids))
+            await publish_flood(settings)
+            await reader.wait_for(set(FLOOD))
             assert reader.close_code is None
             transport.disconnect()
 
         asyncio.run(scenario())
-        assert gateway.metric("tradefast_gateway_slow_disconnects_total") == 1
-        stuck.settimeout(30)
-        assert read_close_code(stuck) in (None, WSCloseCode.TRY_AGAIN_LATER.value)
-        stuck.close()
+        assert_dropped_as_slow(gateway, stuck)
 
 
 async def _until(condition: object, wait: float = 30.0) -> None:
@@ -218,27 +202,3 @@ async def _until(condition: object, wait: float = 30.0) -> None:
     while not condition():
         assert loop.time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
-
-
-def _status(url: str, **headers: str) -> int:
-    """The HTTP status of a WebSocket upgrade request to `url`."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    try:
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(
-            "GET",
-            path,
-            headers={
-                "Upgrade": "websocket",
-                "Connection": "Upgrade",
-                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-                "Sec-WebSocket-Version": "13",
-                **headers,
-            },
-        )
-        return connection.getresponse().status
-    except (OSError, http.client.HTTPException) as exc:
-        pytest.fail(f"no HTTP answer from {url}: {exc}")
-    finally:
-        connection.close()

@@ -1,5 +1,7 @@
 """The hub's fan-out without a network: shared frames for clients that keep up, a conflated
-backlog for one that does not, and the close once that backlog is over its limit."""
+backlog for one that does not, and the close once that backlog is over its limit; for clients of
+the original format, every update in order, one Inquiry per frame, and the close once their
+queue is over the limit."""
 
 from __future__ import annotations
 
@@ -36,6 +38,39 @@ class FakeClient:
         for batch in self.frames:
             for inquiry in batch.inquiries:
                 seen[inquiry.inquiry_id] = max(seen.get(inquiry.inquiry_id, 0), inquiry.version)
+        return seen
+
+
+class FakeOriginal:
+    """A client of the original format whose socket is full while `held` is not None."""
+
+    def __init__(self) -> None:
+        self.stream = b""
+        self.held: int | None = None
+        self.closed_slow = False
+        self.closed_going_away = False
+
+    def send_frames(self, frames: bytes, count: int) -> int:
+        if self.held is None:
+            self.stream += frames
+            return 0
+        self.held += count
+        return self.held
+
+    def close_slow(self) -> None:
+        self.closed_slow = True
+
+    def close_going_away(self) -> None:
+        self.closed_going_away = True
+
+    def inquiries(self) -> list[tuple[int, int]]:
+        """(id, version) of each frame's Inquiry, in order."""
+        seen, stream = [], self.stream
+        while stream:
+            assert stream[0] == 0x82 and stream[1] < 126, "one small binary frame each"
+            inquiry = Inquiry.FromString(stream[2 : 2 + stream[1]])
+            seen.append((inquiry.inquiry_id, inquiry.version))
+            stream = stream[2 + stream[1] :]
         return seen
 
 
@@ -80,5 +115,38 @@ def test_fan_out_conflation_and_slow_client() -> None:
 
         hub.close_all()
         assert fast.closed_going_away and hub.client_count == 0
+
+    asyncio.run(scenario())
+
+
+def test_original_format_gets_every_update_in_order() -> None:
+    async def scenario() -> None:
+        hub = Hub(load("rust"), HubLimits(client_backlog=3))
+        hub.set_positions({"B|I": Position(book_id="B", instrument_id="I").SerializeToString()})
+        batched, original, slow = FakeClient(), FakeOriginal(), FakeOriginal()
+        hub.attach(batched)
+        hub.attach_original(original)
+        hub.attach_original(slow)
+        assert hub.client_count == 3
+        assert original.stream == b"", "no snapshot in the original format"
+
+        hub.on_values([encoded(1), encoded(1, 2), encoded(2), b"\xff\xff", encoded(1, 3, DONE)])
+        # Not news: an older version arriving late, the same version again (a replay).
+        hub.on_values([encoded(1, 2), encoded(2), encoded(2, 2)])
+        expected = [(1, 1), (1, 2), (2, 1), (1, 3), (2, 2)]
+        assert original.inquiries() == slow.inquiries() == expected
+        hub.flush()
+        assert batched.versions() == {1: 3, 2: 2}
+
+        slow.held = 0
+        hub.on_values([encoded(3), encoded(4)])
+        assert not slow.closed_slow, "2 held, the limit is 3"
+        hub.on_values([encoded(5), encoded(6)])
+        assert slow.closed_slow and hub.client_count == 2
+        hub.on_values([encoded(7)])
+        assert original.inquiries()[len(expected) :] == [(i, 1) for i in range(3, 8)]
+
+        hub.close_all()
+        assert original.closed_going_away and hub.client_count == 0
 
     asyncio.run(scenario())

@@ -1,6 +1,9 @@
 // The WebSocket to the gateway: binary frames in, reconnect with capped exponential backoff.
 import { decodeBatch } from "./wire.js";
 
+// Asks the gateway for its batched format (a snapshot, then InquiryBatch frames); a client that
+// asks for nothing gets the original system's, one Inquiry per frame.
+const BATCH_PROTOCOL = "tradefast.batch.v1";
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 5000;
 
@@ -14,7 +17,7 @@ export function connectFeed(url, handlers) {
 
   function open() {
     handlers.onState("connecting", url);
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, [BATCH_PROTOCOL]);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
       attempt = 0;

@@ -28,8 +28,8 @@ from tradefast.infra.kafka_stats import ALL_REQUESTS
 # service is idle: its count can miss the requests of up to one interval at the end of a step.
 STATS_INTERVAL_MS = 500
 SCRAPE_TIMEOUT = 2.0
-# Processes not counted in the pipeline's total: the bench's own WebSocket client.
-INSTRUMENTS = ("client",)
+# Processes not counted in the pipeline's total: the bench's own WebSocket clients.
+INSTRUMENTS = ("client", "original_client")
 
 
 @dataclass

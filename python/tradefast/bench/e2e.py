@@ -7,6 +7,9 @@ interfere. For each load step a WebSocket client (its own process, `bench.ws_cli
 then the generator (its own process) sends `rate * duration` inquiries at `rate`. created_ns is the
 generator's scheduled send time, so a stall anywhere, the generator's included, shows as latency.
 Inquiries of the first `warmup` seconds count as sent and received but stay out of the histograms.
+With `--original-client`, each rate runs twice: with the batched client alone, then with one
+client of the original format beside it (every state, one Inquiry per frame), and the report
+sets the gateway's CPU per inquiry of the two side by side.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,24 +78,35 @@ class Bench:
     # CPU is reported too, per kind.
     servers: dict[str, list[int]]
 
-    def step(self, rate: float, duration: float, warmup: float) -> dict[str, Any]:
-        """Offer `rate` inquiries/s for `duration` s; the step's figures, its cost included."""
+    def step(
+        self, rate: float, duration: float, warmup: float, original: bool = False
+    ) -> dict[str, Any]:
+        """Offer `rate` inquiries/s for `duration` s; the step's figures, its cost included.
+        `original`: one client of the original format beside the batched one."""
         count = max(1, round(rate * duration))
         first_id = self.next_id
         self.next_id += count
         out = self.pipeline.log_dir / f"client-{first_id}.json"
+        original_out = self.pipeline.log_dir / f"original-client-{first_id}.json"
         record_from = first_id + min(count - 1, round(rate * warmup))
         loadavg_before = loadavg()
         requests_before = self._requests()
         cpu_before = self._cpu_seconds()
-        with _client(self.pipeline, first_id, count, record_from, out) as client:
+        with ExitStack() as clients:
+            client = clients.enter_context(
+                _client(self.pipeline, first_id, count, record_from, out)
+            )
+            watchers = [client]
+            if original:
+                watchers.append(
+                    clients.enter_context(
+                        _client(self.pipeline, first_id, count, record_from, original_out, True)
+                    )
+                )
             started = time.monotonic()
             generated = _generate(self.pipeline, rate, count, first_id)
-            try:
-                client.wait(DRAIN)
-            except subprocess.TimeoutExpired:
-                client.send_signal(signal.SIGTERM)
-                client.wait(CLIENT_READY_TIMEOUT)
+            for watcher in watchers:
+                _drain(watcher)
         done = time.monotonic()
         cpu_after = self._cpu_seconds()
         requests = {
@@ -107,7 +121,12 @@ class Bench:
         cpu = {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 3) for name in cpu_after}
         cpu["generator"] = round(generated.cpu_seconds, 3)
         cpu["client"] = seen["cpu_seconds"]
+        original_client = _original_figures(original_out, count) if original else None
+        if original_client is not None:
+            cpu["original_client"] = original_client["cpu_seconds"]
         figures = _figures(self.core, rate, duration, warmup, count, generated.seconds, seen, cpu)
+        if original_client is not None:
+            figures["original_client"] = original_client
         figures["cost"] = summarize(cpu, requests, count, done - started)
         figures["loadavg_before"] = loadavg_before
         return figures
@@ -184,13 +203,45 @@ def _figures(
     }
 
 
+def _original_figures(out: Path, count: int) -> dict[str, Any]:
+    """What the client of the original format received: every state of every inquiry."""
+    if not out.exists():
+        raise BenchError("the original-format bench client wrote no results")
+    seen: dict[str, Any] = json.loads(out.read_text())
+    return {
+        "received_final": seen["received_final"],
+        "lost": count - seen["received_final"],
+        # Three per inquiry (NEW, POSITION_ENRICHED, final), each its own frame.
+        "states": seen["states"],
+        "frames": seen["frames"],
+        "p50_us": seen["end_to_end"]["p50_us"],
+        "p99_us": seen["end_to_end"]["p99_us"],
+        "cpu_seconds": seen["cpu_seconds"],
+    }
+
+
+def _drain(client: subprocess.Popen[str]) -> None:
+    """Give the client DRAIN s for its last updates, then ask it to write what it has."""
+    try:
+        client.wait(DRAIN)
+    except subprocess.TimeoutExpired:
+        client.send_signal(signal.SIGTERM)
+        client.wait(CLIENT_READY_TIMEOUT)
+
+
 @contextmanager
 def _client(
-    pipeline: Pipeline, first_id: int, count: int, record_from: int, out: Path
+    pipeline: Pipeline,
+    first_id: int,
+    count: int,
+    record_from: int,
+    out: Path,
+    original: bool = False,
 ) -> Iterator[subprocess.Popen[str]]:
     argv = [sys.executable, "-m", "tradefast.bench.ws_client", "--url"]
     argv += [feed_url(pipeline.settings), "--first-id", str(first_id), "--count", str(count)]
     argv += ["--record-from", str(record_from), "--out", str(out)]
+    argv += ["--format", "original" if original else "batched"]
     client = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert client.stdout is not None
@@ -285,7 +336,19 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "e2e", help="end-to-end latency at a fixed offered rate, to a WebSocket client"
     )
     add_load_arguments(e2e, duration=20.0, broker_warmup=20.0)
-    e2e.add_argument("--rate", type=_rate, default=10_000.0, help="inquiries/s (default 10000)")
+    e2e.add_argument(
+        "--rate",
+        type=_rate,
+        nargs="+",
+        default=[10_000.0],
+        help="inquiries/s, one step per rate given (default 10000)",
+    )
+    e2e.add_argument(
+        "--original-client",
+        action="store_true",
+        help="at each rate, a second step with one client of the original format (one Inquiry "
+        "per frame, every state) beside the batched one; the gateway's CPU per inquiry of both",
+    )
     e2e.add_argument(
         "--hop-count", type=int, default=1000, help="one-hop floor samples (default 1000)"
     )
@@ -329,13 +392,30 @@ def _run(args: argparse.Namespace) -> int:
         with servers_for(settings), running_bench(settings, core) as bench:
             warm = bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
             floor = measure_floor(settings, args.hop_count, max(1, args.hop_count // 10))
-            figures = bench.step(args.rate, args.duration, args.warmup)
+            steps = []
+            for rate in args.rate:
+                steps.append(bench.step(rate, args.duration, args.warmup))
+                if args.original_client:
+                    steps.append(bench.step(rate, args.duration, args.warmup, original=True))
     except (BenchError, InfraError, config.ConfigError, OSError) as exc:
         print(f"tradefast bench e2e: {exc}", file=sys.stderr)
         return 1
-    figures.update(host=host_after(host), floor=floor, broker_warmup=warm)
     print(describe_floor(floor))
-    print(describe(figures))
+    for step in steps:
+        print(describe(step))
+    common = {"host": host_after(host), "floor": floor, "broker_warmup": warm}
+    # One step: its figures as they always were; several: the list.
+    figures: dict[str, Any] = (
+        {**steps[0], **common} if len(steps) == 1 else {"steps": steps, **common}
+    )
+    if args.original_client:
+        costs = [
+            original_client_cost(alone, beside)
+            for alone, beside in zip(steps[::2], steps[1::2], strict=True)
+        ]
+        figures["original_client_cost"] = costs
+        for cost in costs:
+            print(describe_original_client_cost(cost))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
@@ -375,6 +455,32 @@ def describe(figures: dict[str, Any]) -> str:
         f"    {stages}\n    CPU µs per inquiry: {cpu}\n"
         f"    Kafka requests: {requests['per_second']['total']:,.0f}/s, "
         f"{requests['per_inquiry']['total']:.2f} per inquiry ({by_type})"
+    )
+
+
+def original_client_cost(alone: dict[str, Any], beside: dict[str, Any]) -> dict[str, Any]:
+    """The gateway's CPU per inquiry without and with a client of the original format."""
+    without = alone["cost"]["cpu_us_per_inquiry"]["gateway"]
+    with_original = beside["cost"]["cpu_us_per_inquiry"]["gateway"]
+    return {
+        "rate_target": alone["rate_target"],
+        "gateway_us_per_inquiry_without": without,
+        "gateway_us_per_inquiry_with": with_original,
+        "ratio": round(with_original / without, 2) if without > 0 else None,
+        "original_client": beside["original_client"],
+    }
+
+
+def describe_original_client_cost(cost: dict[str, Any]) -> str:
+    seen = cost["original_client"]
+    ratio = f"{cost['ratio']:.2f} times" if cost["ratio"] is not None else "n/a"
+    return (
+        f"gateway CPU per inquiry at {cost['rate_target']:,.0f}/s: "
+        f"{cost['gateway_us_per_inquiry_without']:,.1f} µs with the batched client alone, "
+        f"{cost['gateway_us_per_inquiry_with']:,.1f} µs with an original-format client beside "
+        f"it ({ratio}); that client got {seen['states']:,} states in {seen['frames']:,} "
+        f"frames, lost {seen['lost']}, p50 {seen['p50_us'] / 1000:.2f} ms, "
+        f"p99 {seen['p99_us'] / 1000:.2f} ms"
     )
 
 

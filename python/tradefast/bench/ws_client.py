@@ -1,12 +1,14 @@
 """The benchmark's WebSocket client, its own process so that it never competes with the bench
 driver for one interpreter: `python -m tradefast.bench.ws_client --url URL --first-id N --count C
---out FILE`.
+--out FILE [--format original]`.
 
 It records, for each inquiry id in [first_id, first_id + count) the first time a final update
 (DONE / NOT_DONE) of it arrives: end-to-end latency from created_ns (the generator's scheduled send
 time) to receipt, and the stages created→enriched, enriched→decided, decided→client from the
 stamps. Ids below --record-from count as received but stay out of the histograms (warm-up).
 It prints "ready" once connected, and writes FILE (JSON) when every id has arrived or on SIGTERM.
+`--format batched` (the default) asks the gateway for its batched format; `original` asks for
+none and reads the original system's, one Inquiry per frame, every state (counted in `states`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,8 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from tradefast.bench.stats import new_histogram, summary_us
-from tradefast.proto.tradefast_pb2 import InquiryBatch, Status
+from tradefast.gateway.access import BATCH_PROTOCOL
+from tradefast.proto.tradefast_pb2 import Inquiry, InquiryBatch, Status
 
 PERCENTILES = (0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0)
 STAGES = ("created_to_enriched", "enriched_to_decided", "decided_to_client")
@@ -33,9 +37,27 @@ STAGES = ("created_to_enriched", "enriched_to_decided", "decided_to_client")
 TAIL_FRACTION = 0.2
 
 
+FORMATS = ("batched", "original")
+
+
+def batch_inquiries(payload: bytes) -> Iterable[Inquiry]:
+    return InquiryBatch.FromString(payload).inquiries
+
+
+def one_inquiry(payload: bytes) -> Iterable[Inquiry]:
+    return (Inquiry.FromString(payload),)
+
+
 class LatencyRecorder(WSListener):
-    def __init__(self, first_id: int, count: int, record_from: int) -> None:
+    def __init__(
+        self,
+        first_id: int,
+        count: int,
+        record_from: int,
+        decode: Callable[[bytes], Iterable[Inquiry]] = batch_inquiries,
+    ) -> None:
         super().__init__()
+        self.decode = decode
         self.first_id = first_id
         self.count = count
         self.record_from = record_from
@@ -44,6 +66,8 @@ class LatencyRecorder(WSListener):
         self.received = 0
         self.duplicates = 0
         self.frames = 0
+        # Updates of the ids in range, every state (the original format sends each).
+        self.states = 0
         self.first_created_ns = 0
         self.last_receive_ns = 0
         self.end_to_end = new_histogram()
@@ -59,13 +83,13 @@ class LatencyRecorder(WSListener):
             return
         now = time.time_ns()
         self.frames += 1
-        batch = InquiryBatch.FromString(frame.get_payload_as_bytes())
         first_id, count, seen = self.first_id, self.count, self.seen
-        for inquiry in batch.inquiries:
-            if inquiry.status < Status.DONE:
-                continue
+        for inquiry in self.decode(frame.get_payload_as_bytes()):
             index = inquiry.inquiry_id - first_id
             if not 0 <= index < count:
+                continue
+            self.states += 1
+            if inquiry.status < Status.DONE:
                 continue
             if seen[index]:
                 self.duplicates += 1
@@ -97,6 +121,7 @@ class LatencyRecorder(WSListener):
             "received_final": self.received,
             "duplicates": self.duplicates,
             "frames": self.frames,
+            "states": self.states,
             "first_created_ns": self.first_created_ns,
             "last_receive_ns": self.last_receive_ns,
             "end_to_end": summary_us(self.end_to_end),
@@ -111,8 +136,12 @@ class LatencyRecorder(WSListener):
 
 
 async def record(args: argparse.Namespace) -> dict[str, Any]:
+    batched = args.format == "batched"
+    decode = batch_inquiries if batched else one_inquiry
     transport, listener = await ws_connect(
-        lambda: LatencyRecorder(args.first_id, args.count, args.record_from), args.url
+        lambda: LatencyRecorder(args.first_id, args.count, args.record_from, decode),
+        args.url,
+        extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL} if batched else None,
     )
     if not isinstance(listener, LatencyRecorder):
         raise TypeError("picows returned another listener type")
@@ -132,6 +161,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--record-from", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--format", choices=FORMATS, default="batched")
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be >= 1")

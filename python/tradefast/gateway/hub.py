@@ -1,10 +1,12 @@
 """Fan-out from Kafka to the WebSocket clients, with conflation and slow-client protection.
 
-Updates of one flush interval are conflated by inquiry id (the highest version wins) and framed
-once for every client that keeps up. A client whose socket buffer is over its limit gets
-nothing sent; its updates wait in its own conflated backlog. When that backlog holds more
-distinct inquiries than allowed, the client is closed with 1013 (try again later), so one slow
-browser costs a bounded amount of memory and never delays the others or the pipeline.
+Clients of tradefast's batched format: updates of one flush interval are conflated by inquiry id
+(the highest version wins) and framed once for every client that keeps up. A client whose socket
+buffer is over its limit gets nothing sent; its updates wait in its own conflated backlog. When
+that backlog holds more distinct inquiries than allowed, the client is closed with 1013 (try
+again later), so one slow browser costs a bounded amount of memory and never delays the others
+or the pipeline. Clients of the original format get every update as it is consumed (see
+original.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Protocol
 from tradefast.core import Core
 from tradefast.gateway import metrics
 from tradefast.gateway.framing import build_frames
+from tradefast.gateway.original import OriginalClient, OriginalFeed
 from tradefast.gateway.state import InquiryWindow, PendingUpdates
 
 log = logging.getLogger(__name__)
@@ -61,13 +64,18 @@ class Hub:
         self._positions: dict[str, bytes] = {}
         self._tick = PendingUpdates()
         self._clients: set[Client] = set()
+        self._original = OriginalFeed(core, limits.client_backlog)
         self._flush_handle: asyncio.TimerHandle | asyncio.Handle | None = None
         self._flush_due = 0.0
         self._last_flush = 0.0
 
     @property
     def client_count(self) -> int:
-        return len(self._clients)
+        return len(self._clients) + len(self._original)
+
+    @property
+    def client_buffer(self) -> int:
+        return self._limits.client_buffer
 
     def on_values(self, values: list[bytes]) -> bool:
         """Take a batch of Kafka values; True when it holds a DONE (positions may change)."""
@@ -79,6 +87,11 @@ class Hub:
             value = values[index]
             if window.offer(inquiry_id, version, value):
                 tick.add_inquiry(inquiry_id, version, value)
+        if self._original:
+            clients = len(self._original)
+            self._original.on_scanned(values, scan)
+            if len(self._original) != clients:  # a slow one was closed
+                self._count_clients()
         self._schedule_flush()
         return scan.done
 
@@ -101,17 +114,33 @@ class Hub:
         ):
             client.send_frame(frame)
         self._clients.add(client)
-        metrics.CLIENTS.set(len(self._clients))
+        self._count_clients()
 
     def detach(self, client: Client) -> None:
         self._clients.discard(client)
-        metrics.CLIENTS.set(len(self._clients))
+        self._count_clients()
+
+    def attach_original(self, client: OriginalClient) -> None:
+        """From now on the client gets every update as consumed, in the original's format."""
+        self._original.attach(client, self._window.versions())
+        self._count_clients()
+
+    def detach_original(self, client: OriginalClient) -> None:
+        self._original.detach(client)
+        self._count_clients()
 
     def close_all(self) -> None:
         """Say goodbye (1001) to every client, for a clean stop."""
         for client in list(self._clients):
             self.detach(client)
             client.close_going_away()
+        for original in self._original.clients():
+            self.detach_original(original)
+            original.close_going_away()
+
+    def _count_clients(self) -> None:
+        metrics.CLIENTS.set(self.client_count)
+        metrics.ORIGINAL_CLIENTS.set(len(self._original))
 
     def _schedule_flush(self) -> None:
         now = asyncio.get_running_loop().time()

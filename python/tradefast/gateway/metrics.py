@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-CLIENTS = Gauge("tradefast_gateway_clients", "WebSocket clients connected")
+CLIENTS = Gauge("tradefast_gateway_clients", "WebSocket clients connected, of either format")
+ORIGINAL_CLIENTS = Gauge(
+    "tradefast_gateway_original_clients",
+    "WebSocket clients of the original format (one Inquiry per frame, every state)",
+)
 FRAMES_SENT = Counter("tradefast_gateway_frames_sent", "Binary frames sent to clients")
 BYTES_SENT = Counter("tradefast_gateway_bytes_sent", "Bytes of binary frames sent to clients")
 INQUIRIES_SENT = Counter(

@@ -15,7 +15,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from tradefast.config import Settings
 from tradefast.core import load
 from tradefast.gateway import metrics as gateway_metrics
-from tradefast.gateway.access import AccessPolicy, dashboard_origins
+from tradefast.gateway.access import AccessPolicy, origins_of
 from tradefast.gateway.feed import StageFeed
 from tradefast.gateway.hub import Hub, HubLimits
 from tradefast.gateway.liveness import FeedHeartbeat, FeedStalled
@@ -46,10 +46,14 @@ WATCH_INTERVAL = 1.0
 
 
 def access_policy(settings: Settings) -> AccessPolicy:
-    origins = frozenset(settings.allowed_origins) or dashboard_origins(
+    origins = frozenset(settings.allowed_origins) or origins_of(
         settings.dashboard_host, settings.dashboard_port
     )
-    return AccessPolicy(token=settings.ws_token, allowed_origins=origins)
+    return AccessPolicy(
+        token=settings.ws_token,
+        allowed_origins=origins,
+        own_origins=origins_of(settings.gateway_host, settings.gateway_port),
+    )
 
 
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:

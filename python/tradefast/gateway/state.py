@@ -37,6 +37,10 @@ class InquiryWindow:
             self._latest.popitem(last=False)
         return True
 
+    def versions(self) -> list[tuple[int, int]]:
+        """(inquiry id, latest version) of the held inquiries."""
+        return [(inquiry_id, held[0]) for inquiry_id, held in self._latest.items()]
+
     def snapshot(self) -> list[bytes]:
         """The held inquiries, oldest id first."""
         return [self._latest[i][1] for i in sorted(self._latest)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+from tradefast.gateway.access import BATCH_PROTOCOL
 from tradefast.proto.tradefast_pb2 import Inquiry, InquiryBatch, Position, Status
 
 FINAL = (Status.DONE, Status.NOT_DONE)
@@ -41,7 +42,9 @@ class FeedRecorder(WSListener):
 
 
 async def connect(url: str) -> tuple[WSTransport, FeedRecorder]:
-    transport, listener = await ws_connect(FeedRecorder, url)
+    transport, listener = await ws_connect(
+        FeedRecorder, url, extra_headers={"Sec-WebSocket-Protocol": BATCH_PROTOCOL}
+    )
     if not isinstance(listener, FeedRecorder):
         raise TypeError("picows returned another listener type")
     return transport, listener

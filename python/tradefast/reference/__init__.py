@@ -8,5 +8,15 @@ from tradefast.reference.errors import CoreError
 from tradefast.reference.frame import frame
 from tradefast.reference.generate import InquiryMaker
 from tradefast.reference.scan import scan
+from tradefast.reference.websocket import websocket_frames
 
-__all__ = ["CoreError", "InquiryMaker", "Position", "decide", "enrich", "frame", "scan"]
+__all__ = [
+    "CoreError",
+    "InquiryMaker",
+    "Position",
+    "decide",
+    "enrich",
+    "frame",
+    "scan",
+    "websocket_frames",
+]

@@ -1,4 +1,4 @@
-"""Batches from Kafka, with manual, at-least-once commits.
+"""Batches from Kafka, and the commits a `Checkpoint` decides.
 
 A batch is whatever is available now, up to `max_messages`: never wait to fill it. A service's
 loop takes what librdkafka already holds; only when nothing is there does it wait for the next
@@ -7,16 +7,15 @@ loop has nothing else to run while it has no batch (it yields to the loop once p
 signals get their turn, and a wait lasts at most `wait`), and handing the wait to a worker thread
 cost more CPU than the rest of a one-message batch (docs/bench.md). The gateway, whose loop also
 serves its clients, waits in a worker thread instead (`StageFeed`).
-Rebalance callbacks run inside those calls, so they see no batch being handled: on revoke,
-`settle` waits until every output published so far is acknowledged, then the offsets of
-everything handled are committed synchronously before the partitions go.
+Rebalance callbacks run inside those calls, so they see no batch being handled: on revoke, the
+checkpoint settles the outputs and commits the revoked partitions before they go.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -30,18 +29,15 @@ NO_OFFSET = 0
 
 
 class BatchConsumer:
-    def __init__(
-        self,
-        config: dict[str, Any],
-        topics: list[str],
-        metrics: ServiceMetrics,
-        settle: Callable[[], None],
-    ) -> None:
+    def __init__(self, config: dict[str, Any], metrics: ServiceMetrics) -> None:
         self._consumer = Consumer(config)
         self._metrics = metrics
-        self._settle = settle
-        # Next offset to commit per (topic, partition), for batches fully handled.
-        self._handled: dict[tuple[str, int], int] = {}
+        self._revoked: Callable[[set[tuple[str, int]]], None] = lambda partitions: None
+
+    def subscribe(self, topics: list[str], revoked: Callable[[set[tuple[str, int]]], None]) -> None:
+        """Join the group for `topics`; `revoked` is told the partitions that go, before they
+        go (a Checkpoint's `revoke`)."""
+        self._revoked = revoked
         self._consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     async def next_batch(self, max_messages: int, wait: float) -> list[Message]:
@@ -68,25 +64,12 @@ class BatchConsumer:
                     log.warning("consume error: %s", error)
         return good
 
-    def mark_handled(self, batch: list[Message]) -> None:
-        """Record that `batch` is handled and its outputs published: its offsets go with the
-        next `commit`, which the caller makes once those outputs are acknowledged."""
-        for message in batch:
-            topic, partition, offset = message.topic(), message.partition(), message.offset()
-            if topic is not None and partition is not None and offset is not None:
-                self._handled[(topic, partition)] = offset + 1
-
-    def commit(self, asynchronous: bool = True) -> dict[tuple[str, int], int]:
-        """Commit the handled offsets; asynchronous in the hot loop (a lost commit only means a
-        replay, which the services absorb), synchronous on revoke and close. Returns them."""
-        handled = dict(self._handled)
-        if handled:
-            offsets = [TopicPartition(t, p, o) for (t, p), o in handled.items()]
-            if asynchronous:
-                self._consumer.commit(offsets=offsets, asynchronous=True)
-            else:
-                self._consumer.commit(offsets=offsets, asynchronous=False)
-        return handled
+    def commit(self, offsets: Mapping[tuple[str, int], int], asynchronous: bool) -> None:
+        """Commit `offsets` (the next offset to read per partition)."""
+        if offsets:
+            partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+            # The stub overloads commit() on a literal flag; both forms take a bool.
+            self._consumer.commit(offsets=partitions, asynchronous=asynchronous)  # type: ignore[call-overload]
 
     def report_lag(self) -> None:
         """Set the lag gauge of each assigned partition from cached watermarks (no broker call)."""
@@ -100,14 +83,8 @@ class BatchConsumer:
             if high >= 0:
                 self._metrics.lag(tp.topic, tp.partition, max(0, high - tp.offset))
 
-    def close(self, commit: bool) -> None:
-        """Commit what was handled (if `commit`: its outputs are acknowledged), leave the group
-        and release the client."""
-        if commit:
-            try:
-                self.commit(asynchronous=False)
-            except Exception as exc:  # closing goes on: the next owner replays
-                log.warning("final commit failed (%s): the next owner replays from there", exc)
+    def close(self) -> None:
+        """Leave the group and release the client."""
         self._consumer.close()
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -117,19 +94,7 @@ class BatchConsumer:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", _describe(partitions))
         self._metrics.assigned.dec(len(partitions))
-        revoked = {(tp.topic, tp.partition) for tp in partitions}
-        # Raises if an output failed: then nothing is committed and the service stops to replay.
-        self._settle()
-        offsets = [
-            TopicPartition(t, p, o) for (t, p), o in self._handled.items() if (t, p) in revoked
-        ]
-        if offsets:
-            try:
-                consumer.commit(offsets=offsets, asynchronous=False)
-            except Exception as exc:  # the new owner replays; the fence absorbs it
-                log.warning("commit on revoke failed: %s", exc)
-        for key in revoked:
-            self._handled.pop(key, None)
+        self._revoked({(tp.topic, tp.partition) for tp in partitions})
 
 
 def _describe(partitions: list[TopicPartition]) -> str:

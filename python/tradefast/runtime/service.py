@@ -13,6 +13,7 @@ from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
+from tradefast.runtime.checkpoint import Checkpoint
 from tradefast.runtime.consumer import BatchConsumer
 from tradefast.runtime.dead_letter import DeadLetters
 from tradefast.runtime.fatal import FatalError
@@ -83,11 +84,12 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
         kafka_config.producer_config(settings, client_overrides(group)), shutdown
     )
     consumer = BatchConsumer(
-        kafka_config.consumer_config(settings, group, client_overrides(group)),
-        list(spec.inputs),
-        metrics,
-        settle=producer.flush_blocking,
+        kafka_config.consumer_config(settings, group, client_overrides(group)), metrics
     )
+    checkpoint = Checkpoint(
+        consumer, producer, COMMIT_INTERVAL, MAX_UNSETTLED, on_commit=spec.on_commit
+    )
+    consumer.subscribe(list(spec.inputs), checkpoint.revoke)
     dead_letters = DeadLetters(producer, settings.topics.dead_letter, metrics)
     log.info(
         "%s consuming %s as group %s (Kafka linger %d ms, fetch wait %d ms)",
@@ -98,34 +100,20 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
         settings.kafka_fetch_wait_ms,
     )
     last_lag = 0.0
-    unsettled = 0  # batches handled since everything published was last seen confirmed
-    uncommitted = False  # handled offsets not committed yet
-    last_commit = 0.0
     delivered = True
     try:
         while not shutdown.is_requested:
             batch = await consumer.next_batch(spec.batch_size, POLL_WAIT)
-            # Commit only right after seeing everything confirmed: the handled offsets then
-            # cover confirmed outputs only.
-            if uncommitted and producer.acknowledged():
-                unsettled = 0
-                if time.monotonic() - last_commit >= COMMIT_INTERVAL:
-                    _committed(spec, consumer.commit())
-                    uncommitted = False
-                    last_commit = time.monotonic()
+            checkpoint.poll()
             if time.monotonic() - last_lag > LAG_INTERVAL:
                 consumer.report_lag()
                 last_lag = time.monotonic()
             if not batch:
                 continue
-            if unsettled >= MAX_UNSETTLED:
+            if checkpoint.must_settle:
                 started = time.perf_counter()
                 await producer.settle()
-                unsettled = 0
-                if time.monotonic() - last_commit >= COMMIT_INTERVAL:
-                    _committed(spec, consumer.commit())
-                    uncommitted = False
-                    last_commit = time.monotonic()
+                checkpoint.settled()
                 metrics.stage("acknowledge", time.perf_counter() - started)
             received = batch
             batch = await _without_oversized(received, spec.max_message_bytes, dead_letters)
@@ -136,9 +124,7 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
             await producer.send_many(outcome.topic, outcome.keys, outcome.values)
             for index, reason in outcome.rejects:
                 await dead_letters.send(batch[index], reason)
-            consumer.mark_handled(received)
-            unsettled += 1
-            uncommitted = True
+            checkpoint.handled(received)
             metrics.stage("produce", time.perf_counter() - started)
             if outcome.values:
                 metrics.sent(outcome.topic, len(outcome.values))
@@ -149,11 +135,15 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
         delivered = False
         raise
     finally:
-        await _close(spec, consumer, producer, delivered)
+        await _close(spec, consumer, checkpoint, producer, delivered)
 
 
 async def _close(
-    spec: ServiceSpec, consumer: BatchConsumer, producer: BatchProducer, delivered: bool
+    spec: ServiceSpec,
+    consumer: BatchConsumer,
+    checkpoint: Checkpoint,
+    producer: BatchProducer,
+    delivered: bool,
 ) -> None:
     """Wait for the last outputs; commit only if every output was acknowledged; release all."""
     if delivered:
@@ -162,16 +152,12 @@ async def _close(
         except DeliveryFailed as exc:
             log.error("%s: not committing the last batches: %s", spec.name, exc)
             delivered = False
-    consumer.close(commit=delivered)
+    checkpoint.close(delivered)
+    consumer.close()
     producer.close()
     if spec.close is not None:
         await spec.close()
     log.info("%s stopped", spec.name)
-
-
-def _committed(spec: ServiceSpec, offsets: dict[tuple[str, int], int]) -> None:
-    if spec.on_commit is not None and offsets:
-        spec.on_commit(offsets)
 
 
 async def _without_oversized(

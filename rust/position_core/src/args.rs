@@ -92,15 +92,6 @@ pub fn fraction(value: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
     }
 }
 
-pub fn boolean(value: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
-    value
-        .cast::<PyBool>()
-        .map(|flag| flag.is_true())
-        .map_err(|_| {
-            PyTypeError::new_err(format!("{name} must be a bool, not {}", type_name(value)))
-        })
-}
-
 /// The positions mapping as the working book of a batch.
 pub fn positions(value: &Bound<'_, PyAny>) -> PyResult<Book> {
     let items = if let Ok(dict) = value.cast::<PyDict>() {

@@ -21,6 +21,7 @@ pub mod reasons;
 pub mod scan;
 mod schema;
 pub mod validate;
+pub mod websocket;
 pub mod wire;
 
 use enrich::{Book, Output, RecordedMap};
@@ -173,24 +174,39 @@ fn decide_batch<'py>(
 
 /// See `frame` in python/tradefast/_core.pyi.
 #[pyfunction(name = "frame")]
-#[pyo3(signature = (inquiries, positions = None, snapshot = None))]
+// The empty default shown as the stub shows it (PyO3 renders `Vec::new()` as `...`).
+#[pyo3(
+    signature = (inquiries, positions = Vec::new(), snapshot = false),
+    text_signature = "(inquiries, positions=(), snapshot=False)"
+)]
 fn frame_batch<'py>(
     py: Python<'py>,
     inquiries: &Bound<'py, PyAny>,
-    positions: Option<&Bound<'py, PyAny>>,
-    snapshot: Option<&Bound<'py, PyAny>>,
+    positions: Vec<Bound<'py, PyBytes>>,
+    snapshot: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
     guarded(|| {
-        let snapshot = snapshot.map_or(Ok(false), |flag| args::boolean(flag, "snapshot"))?;
         let inquiries = args::bytes_items(inquiries, "inquiries")?;
-        let positions = match positions {
-            Some(positions) => args::bytes_items(positions, "positions")?,
-            None => Vec::new(),
-        };
         let (inquiries, positions) = (slices(&inquiries), slices(&positions));
         let len = frame::frame_len(&inquiries, &positions, snapshot);
         PyBytes::new_with(py, len, |out| {
             py.detach(|| frame::write_frame(&inquiries, &positions, snapshot, out));
+            Ok(())
+        })
+    })
+}
+
+/// See `websocket_frames` in python/tradefast/_core.pyi.
+#[pyfunction(name = "websocket_frames")]
+#[pyo3(signature = (messages))]
+fn websocket_frames<'py>(
+    py: Python<'py>,
+    messages: Vec<Bound<'py, PyBytes>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    guarded(|| {
+        let messages = slices(&messages);
+        PyBytes::new_with(py, websocket::frames_len(&messages), |out| {
+            py.detach(|| websocket::write_frames(&messages, out));
             Ok(())
         })
     })
@@ -314,6 +330,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decide_batch, m)?)?;
     m.add_function(wrap_pyfunction!(frame_batch, m)?)?;
     m.add_function(wrap_pyfunction!(scan_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(websocket_frames, m)?)?;
     m.add_class::<InquiryMaker>()?;
     Ok(())
 }
