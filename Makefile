@@ -80,6 +80,13 @@ test: setup
 chaos: setup
 	$(BIN)/pytest --benchmark-disable -m chaos -s tests/chaos
 
+# Only the tests on a local three-broker Kafka cluster and a Redis Cluster (also part of
+# `make test`), with their figures: leader moves, failover and recovery times.
+.PHONY: test-cluster
+test-cluster: setup
+	@$(PY) -m tradefast.infra.system_packages test
+	$(BIN)/pytest --benchmark-disable -m cluster -s tests
+
 lint: setup
 	$(BIN)/ruff check python tests bench
 	$(BIN)/ruff format --check python tests bench
@@ -95,13 +102,17 @@ fmt: setup
 	cargo fmt --manifest-path rust/position_core/Cargo.toml
 
 # Local Kafka (KRaft, jars from Maven Central) and Redis: see docs/infra.md.
-.PHONY: infra-fetch infra-up infra-down infra-status
+.PHONY: infra-fetch infra-up infra-up-cluster infra-down infra-status
 
 infra-fetch: setup
 	$(BIN)/tradefast infra fetch
 
 infra-up: setup
 	$(BIN)/tradefast infra up
+
+# Three Kafka brokers (3 replicas, 2 in sync) and a Redis Cluster: docs/deploy.md.
+infra-up-cluster: setup
+	$(BIN)/tradefast infra up --brokers 3 --redis-cluster
 
 infra-down: setup
 	$(BIN)/tradefast infra down

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
-from urllib.parse import urlparse
+
+from tradefast import redis_url
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,18 @@ class Settings:
     # first byte (0: the broker answers as soon as anything is there).
     kafka_linger_ms: int = 1
     kafka_fetch_wait_ms: int = 0
+    # Brokers of the local Kafka that `tradefast infra up` starts (1, or a cluster of 3).
+    kafka_brokers: int = 1
+    # Replicas of each topic tradefast creates; min.insync.replicas follows (`kafka_min_insync`).
+    kafka_replication: int = 1
+    # A file of librdkafka settings (key=value lines: TLS, SASL, ...) that every client gets.
+    kafka_properties: str = ""
+
+    @property
+    def kafka_min_insync(self) -> int:
+        """2 from 3 replicas on: a write survives the loss of any one broker, and one broker
+        down still leaves the topic writable."""
+        return 2 if self.kafka_replication >= 3 else 1
 
     @property
     def gateway_url(self) -> str:
@@ -127,29 +140,71 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
 
 def _redis_url(env: dict[str, str]) -> str:
     url = env.get("TRADEFAST_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    parsed = urlparse(url)
-    if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.hostname or parsed.path):
-        raise ConfigError(
-            f"TRADEFAST_REDIS_URL={url!r} is not a Redis URL (expected redis://host:port/db)"
-        )
+    try:
+        redis_url.validate(url)
+    except redis_url.BadRedisUrl as exc:
+        raise ConfigError(f"TRADEFAST_REDIS_URL={exc}") from None
     return url
 
 
-def _bootstrap(env: dict[str, str]) -> str:
+def _bootstrap(env: dict[str, str], brokers: int) -> str:
+    """The bootstrap list; for a local cluster of `brokers` given by its first address, the
+    addresses of all of them (consecutive ports), so clients can start while any one is down."""
     value = env.get("TRADEFAST_KAFKA_BOOTSTRAP") or "127.0.0.1:9092"
+    servers = []
     for server in value.split(","):
         host, sep, port = server.strip().rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ConfigError(f"TRADEFAST_KAFKA_BOOTSTRAP={value!r}: {server!r} is not host:port")
-    return value
+        servers.append((host, int(port)))
+    if brokers == 1 or len(servers) == brokers:
+        return value
+    if len(servers) != 1:
+        raise ConfigError(
+            f"TRADEFAST_KAFKA_BOOTSTRAP={value!r} lists {len(servers)} brokers but "
+            f"TRADEFAST_KAFKA_BROKERS={brokers}: list one address (the first broker) or all"
+        )
+    first_host, first_port = servers[0]
+    if first_port + brokers - 1 > 65535:
+        raise ConfigError(f"TRADEFAST_KAFKA_BOOTSTRAP={value!r}: no room for {brokers} ports")
+    return ",".join(f"{first_host}:{first_port + n}" for n in range(brokers))
+
+
+def _properties_file(env: dict[str, str]) -> str:
+    path = env.get("TRADEFAST_KAFKA_PROPERTIES") or ""
+    if path:
+        try:
+            read_properties(path)
+        except OSError as exc:
+            raise ConfigError(f"TRADEFAST_KAFKA_PROPERTIES={path!r}: {exc.strerror}") from None
+    return path
+
+
+def read_properties(path: str) -> dict[str, str]:
+    """`key=value` lines of a librdkafka settings file; blank lines and `#` comments skipped.
+    Raises ConfigError naming the first line that is neither."""
+    properties = {}
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            key, sep, value = text.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(
+                    f"TRADEFAST_KAFKA_PROPERTIES={path!r} line {number} is not key=value"
+                )
+            properties[key.strip()] = value.strip()
+    return properties
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
     """Read the settings from `env` (default: the process environment)."""
     env = dict(os.environ) if env is None else env
     origins = env.get("TRADEFAST_ALLOWED_ORIGINS", "")
+    brokers = _int(env, "TRADEFAST_KAFKA_BROKERS", 1, 1, 9)
     return Settings(
-        kafka_bootstrap=_bootstrap(env),
+        kafka_bootstrap=_bootstrap(env, brokers),
         redis_url=_redis_url(env),
         topics=Topics(env.get("TRADEFAST_TOPIC_PREFIX", "")),
         partitions=_int(env, "TRADEFAST_PARTITIONS", 6, 1, 1024),
@@ -171,4 +226,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         kafka_stats_ms=_int(env, "TRADEFAST_KAFKA_STATS_MS", 0, 0, 3_600_000),
         kafka_linger_ms=_int(env, "TRADEFAST_KAFKA_LINGER_MS", 1, 0, 1000),
         kafka_fetch_wait_ms=_int(env, "TRADEFAST_KAFKA_FETCH_WAIT_MS", 0, 0, 1000),
+        kafka_brokers=brokers,
+        kafka_replication=_int(env, "TRADEFAST_KAFKA_REPLICATION", min(brokers, 3), 1, 9),
+        kafka_properties=_properties_file(env),
     )

@@ -25,7 +25,7 @@ from tradefast import config
 from tradefast.infra.compose import docker_engine_available
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_broker import kafka_answers
-from tradefast.infra.local import KAFKA, REDIS, LocalInfra, State
+from tradefast.infra.local import GRACE, KAFKA, REDIS, LocalInfra, State
 from tradefast.infra.netcheck import accepts_connections
 from tradefast.infra.processes import ProcessRecord
 from tradefast.infra.topics import ensure_topics
@@ -48,7 +48,6 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE = 5.0
 COMPOSE_FILE = "docker-compose.yml"
 _TITLES = {KAFKA: "Kafka", REDIS: "Redis"}
-SERVER_GRACE = {KAFKA: 30.0, REDIS: 10.0}
 
 
 def register(subparsers: Any) -> None:
@@ -93,23 +92,29 @@ def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> 
     servers = local.up(report)
     for server in servers:
         if server.state in (State.STARTED, State.ADOPTED) and server.record is not None:
-            janitor.watch(server.name, server.record, SERVER, SERVER_GRACE[server.name])
+            janitor.watch(server.name, server.record, SERVER, GRACE[server.kind])
     lines = [
-        f"{_TITLES[s.name]} (pid {s.record.pid}) was left running by an earlier run that is "
+        f"{_title(s.name)} (pid {s.record.pid}) was left running by an earlier run that is "
         "gone: this run takes it over"
         for s in servers
         if s.state is State.ADOPTED and s.record is not None
     ]
     ours = frozenset(s.name for s in servers if s.state in (State.STARTED, State.ADOPTED))
-    kept = [_TITLES[s.name] for s in servers if s.name not in ours]
+    kept = [_title(s.name) for s in servers if s.name not in ours]
     if ours:
-        names = " and ".join(_TITLES[s.name] for s in servers if s.name in ours)
+        names = " and ".join(_title(s.name) for s in servers if s.name in ours)
         lines.append(f"{names} started for this run: stopped on exit")
     if kept:
         verb = "were" if len(kept) > 1 else "was"
         lines.append(f"{' and '.join(kept)} {verb} already running: left running")
     stop = (lambda: _down(local, ours)) if ours else None
     return Infra("\n".join(lines), stop)
+
+
+def _title(name: str) -> str:
+    """`Kafka`, `Redis`, or a cluster node's `Kafka kafka-2`."""
+    title = _TITLES[name.partition("-")[0]]
+    return title if name in _TITLES else f"{title} {name}"
 
 
 def _compose_stop() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import redis
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from tradefast.config import Settings
+from tradefast.infra.redis_clients import SyncClient
 from tradefast.positions.audit import read_topic
 from tradefast.positions.store import FIELDS, PREFIX, redis_key
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
@@ -197,7 +198,7 @@ def expected_positions(decided: list[Inquiry]) -> dict[str, tuple[int, int, int,
     return dict(positions)
 
 
-def stored_positions(client: redis.Redis) -> dict[str, tuple[int, int, int, int]]:
+def stored_positions(client: SyncClient) -> dict[str, tuple[int, int, int, int]]:
     stored = {}
     for name in client.scan_iter(match=PREFIX + "*"):
         text = name.decode()
@@ -209,7 +210,7 @@ def stored_positions(client: redis.Redis) -> dict[str, tuple[int, int, int, int]
     return stored
 
 
-def verify(settings: Settings, client: redis.Redis, wait: float = WAIT) -> Verdict:
+def verify(settings: Settings, client: SyncClient, wait: float = WAIT) -> Verdict:
     """Wait until every generated inquiry has a final decision and Redis holds the positions
     recomputed from those decisions; then check both exactly and return what was found."""
     deadline = time.monotonic() + wait

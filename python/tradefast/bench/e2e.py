@@ -38,6 +38,7 @@ from tradefast.bench.cost import (
 )
 from tradefast.bench.hop import measure_floor
 from tradefast.config import Settings
+from tradefast.infra import redis_cluster
 from tradefast.infra.errors import InfraError
 from tradefast.infra.netcheck import free_port, split_host_port
 from tradefast.infra.redis_server import redis_host_port
@@ -51,6 +52,7 @@ from tradefast.integration.pipeline import (
     metrics_url,
     start_servers,
 )
+from tradefast.redis_url import is_cluster
 from tradefast.supervisor import SupervisorError
 
 CORES = ("rust", "reference")
@@ -72,8 +74,9 @@ class Bench:
     pipeline: Pipeline
     core: str
     next_id: int
-    # Kafka and Redis processes, when they run on this machine: their CPU is reported too.
-    servers: dict[str, int]
+    # Kafka and Redis processes (every node of a cluster), when they run on this machine: their
+    # CPU is reported too, per kind.
+    servers: dict[str, list[int]]
 
     def step(
         self, rate: float, duration: float, warmup: float, original: bool = False
@@ -143,7 +146,9 @@ class Bench:
 
     def _cpu_seconds(self) -> dict[str, float]:
         used = self.pipeline.cpu_seconds()
-        used.update({name: cpu_seconds(pid) for name, pid in self.servers.items()})
+        used.update(
+            {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.servers.items()}
+        )
         return used
 
     def _requests(self, since: float = 0.0) -> dict[str, Requests]:
@@ -303,14 +308,17 @@ def running_bench(settings: Settings, core: str) -> Iterator[Bench]:
         pipeline.stop()
 
 
-def server_pids(settings: Settings) -> dict[str, int]:
-    """The local Kafka and Redis processes by name, those that can be found."""
+def server_pids(settings: Settings) -> dict[str, list[int]]:
+    """The local Kafka and Redis processes, those that can be found: every broker of the
+    bootstrap list, every node of a local Redis Cluster."""
     ports = {
-        "kafka": split_host_port(settings.kafka_bootstrap.split(",")[0])[1],
-        "redis": redis_host_port(settings.redis_url)[1],
+        "kafka": [split_host_port(a)[1] for a in settings.kafka_bootstrap.split(",")],
+        "redis": [redis_host_port(settings.redis_url)[1]],
     }
-    pids = {name: listener_pid(port) for name, port in ports.items()}
-    return {name: pid for name, pid in pids.items() if pid is not None}
+    if is_cluster(settings.redis_url):
+        ports["redis"] = redis_cluster.node_ports(ports["redis"][0])
+    found = {name: [listener_pid(port) for port in of_kind] for name, of_kind in ports.items()}
+    return {name: [pid for pid in pids if pid is not None] for name, pids in found.items()}
 
 
 @contextmanager

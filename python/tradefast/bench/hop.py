@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import redis
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from hdrh.histogram import HdrHistogram
 
@@ -24,7 +23,8 @@ from tradefast.bench.stats import new_histogram, summary_us
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_broker import kafka_answers
-from tradefast.infra.kafka_config import consumer_config, producer_config
+from tradefast.infra.kafka_config import client_config, consumer_config, producer_config
+from tradefast.infra.redis_clients import sync_client
 from tradefast.infra.redis_server import redis_answers
 from tradefast.infra.topics import create_missing_topics
 
@@ -67,7 +67,13 @@ def measure_kafka_hop(
     `lowest_latency`, the producer sends at once (linger 0) and the broker answers a fetch as
     soon as one byte is there, whatever the services' settings are."""
     topic = f"{settings.topics.prefix}bench.hop"
-    create_missing_topics(settings.kafka_bootstrap, [topic], partitions=1)
+    create_missing_topics(
+        client_config(settings),
+        [topic],
+        partitions=1,
+        replication=settings.kafka_replication,
+        min_insync=settings.kafka_min_insync,
+    )
     producer_overrides, consumer_overrides = LOWEST_LATENCY if lowest_latency else ({}, {})
     producer = Producer(producer_config(settings, producer_overrides))
     consumer = Consumer(
@@ -90,7 +96,7 @@ def measure_kafka_hop(
 
 
 def measure_redis_round_trip(settings: Settings, count: int, warmup: int) -> HdrHistogram:
-    client = redis.Redis.from_url(settings.redis_url)
+    client = sync_client(settings.redis_url)
     try:
         client.set("bench:hop", b"x")
         histogram = new_histogram()

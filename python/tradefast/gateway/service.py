@@ -10,7 +10,7 @@ import time
 
 from confluent_kafka import KafkaException
 from picows import ws_create_server
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from tradefast.config import Settings
 from tradefast.core import load
@@ -152,7 +152,7 @@ async def _start(feed: StageFeed, store: PositionStore, hub: Hub, shutdown: Shut
             feed.start(MAX_BATCH, CONSUME_WAIT)
             log.info("consuming %d partitions from their end", count)
             return True
-        except (RedisError, OSError, KafkaException) as exc:
+        except (RedisError, RedisClusterException, OSError, KafkaException) as exc:
             log.warning("waiting for Kafka and Redis: %s", exc)
             await shutdown.sleep(STARTUP_RETRY)
     return False
@@ -207,7 +207,7 @@ async def _refresh_positions(
             if failing:
                 log.info("reading positions again")
             failing = False
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             # Once per outage, not once per attempt.
             if not failing:
                 log.warning("reading positions failed, keeping the last ones: %s", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -10,6 +11,7 @@ from tradefast import config
 from tradefast.infra import kafka_jars
 from tradefast.infra.errors import InfraError
 from tradefast.infra.local import LocalInfra, ServerStatus, State
+from tradefast.redis_url import is_cluster
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +27,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=90.0,
         help="seconds to wait for each server to answer (default: %(default)s)",
     )
+    up.add_argument(
+        "--brokers",
+        type=int,
+        choices=(1, 3),
+        default=None,
+        help="Kafka brokers: 1, or a cluster of 3 with 3 replicas per topic (default: "
+        "TRADEFAST_KAFKA_BROKERS, else 1)",
+    )
+    up.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        help=f"a Redis Cluster instead of one Redis (default URL {DEFAULT_CLUSTER_URL} unless "
+        "TRADEFAST_REDIS_URL is a redis+cluster:// URL)",
+    )
     up.set_defaults(func=_up)
 
     down = actions.add_parser("down", help="stop the servers that `up` started (data kept)")
@@ -38,17 +54,37 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fetch.set_defaults(func=_fetch)
 
 
+DEFAULT_CLUSTER_URL = "redis+cluster://127.0.0.1:7000"
+
+
+def chosen_layout(brokers: int | None, redis_cluster: bool) -> dict[str, str]:
+    """The settings `--brokers` and `--redis-cluster` stand for, where they change any."""
+    changed = {}
+    if brokers is not None:
+        changed["TRADEFAST_KAFKA_BROKERS"] = str(brokers)
+    if redis_cluster and not is_cluster(os.environ.get("TRADEFAST_REDIS_URL", "")):
+        changed["TRADEFAST_REDIS_URL"] = DEFAULT_CLUSTER_URL
+    return changed
+
+
 def _up(args: argparse.Namespace) -> int:
     def run() -> None:
-        settings = config.load()
+        layout = chosen_layout(args.brokers, args.redis_cluster)
+        settings = config.load({**os.environ, **layout})
         infra = LocalInfra(settings, start_timeout=args.timeout)
         servers = infra.up(report=_say)
         _print(servers)
-        print(f"data   {infra.kafka.data_dir}  {infra.redis.data_dir}")
+        print(f"data    {'  '.join(str(root / 'data') for root in infra.roots)}")
         print(
-            f"topics {', '.join(settings.topics.all)} "
-            f"({settings.partitions} partitions) on {settings.kafka_bootstrap}"
+            f"topics  {', '.join(settings.topics.all)} ({settings.partitions} partitions, "
+            f"replication factor {settings.kafka_replication}, min.insync.replicas "
+            f"{settings.kafka_min_insync}) on {settings.kafka_bootstrap}"
         )
+        if layout:
+            print(
+                "the services need the same settings: export "
+                + " ".join(f"{name}={value}" for name, value in layout.items())
+            )
 
     return _guarded(run)
 
@@ -62,7 +98,7 @@ def _down(args: argparse.Namespace) -> int:
         else:
             print("nothing started by tradefast is running")
         if args.wipe:
-            print(f"data removed: {infra.kafka.root} {infra.redis.root}")
+            print(f"data removed under {infra.home}")
 
     return _guarded(run)
 
@@ -90,7 +126,7 @@ def _print(servers: list[ServerStatus]) -> None:
     for server in servers:
         print(server.describe())
         if server.state is State.EXTERNAL:
-            print("       (not started by tradefast: used as it is, never stopped by it)")
+            print("        (not started by tradefast: used as it is, never stopped by it)")
 
 
 def _guarded(action: Callable[[], None]) -> int:

@@ -1,6 +1,7 @@
-"""A single-node Kafka broker in KRaft mode (broker and controller in one JVM, no ZooKeeper).
+"""A Kafka node in KRaft mode (broker and controller in one JVM, no ZooKeeper): on its own, or one
+of a cluster whose nodes each are both (`Quorum`).
 
-Everything of one broker lives in one folder: `data/` (the log, kept across restarts),
+Everything of one node lives in one folder: `data/` (the log, kept across restarts),
 `server.properties`, `log4j2.properties` and `server.log`.
 """
 
@@ -10,7 +11,10 @@ import base64
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
@@ -42,6 +46,9 @@ QUICK_START_JVM = (
     "-XX:-UsePerfData",
     "-Djava.awt.headless=true",
 )
+# Added for each node of a cluster: three JVMs share two cores, so each sizes its GC and JIT
+# threads for one and keeps a small heap (Kafka serves from the page cache, not the heap).
+CLUSTER_NODE_JVM = ("-Xms192m", "-Xmx512m", "-XX:ActiveProcessorCount=1")
 
 LOG4J2 = """\
 # Kafka's own chatter at WARN; start-up and shutdown lines kept so the log shows the lifecycle.
@@ -56,14 +63,39 @@ logger.server.level=INFO
 """
 
 
+def new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """A node's place in a cluster of combined broker and controller nodes."""
+
+    node_id: int
+    voters: str
+    """Every controller, `id@host:port,...`: the same on every node, at every start."""
+    controller_port: int
+    cluster_id: str
+    replication: int
+
+
 def server_properties(
-    host: str, port: int, controller_port: int, data_dir: Path, partitions: int
+    host: str,
+    port: int,
+    controller_port: int,
+    data_dir: Path,
+    partitions: int,
+    quorum: Quorum | None = None,
 ) -> str:
-    """Broker settings for one machine: one replica, and nothing that waits on purpose."""
+    """Broker settings for one machine: one replica (or a cluster's), nothing that waits on
+    purpose."""
+    voters = quorum.voters if quorum else f"1@{host}:{controller_port}"
+    replication = quorum.replication if quorum else 1
+    min_insync = 2 if replication >= 3 else 1
     settings = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{host}:{controller_port}",
+        "node.id": str(quorum.node_id if quorum else 1),
+        "controller.quorum.voters": voters,
         "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://{host}:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -71,16 +103,16 @@ def server_properties(
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": str(partitions),
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": str(replication),
+        "min.insync.replicas": str(min_insync),
+        "offsets.topic.replication.factor": str(replication),
         # Fewer internal partitions than the default 50: the first consumer group joins faster.
         "offsets.topic.num.partitions": str(partitions),
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": str(replication),
+        "transaction.state.log.min.isr": str(min_insync),
         "transaction.state.log.num.partitions": str(partitions),
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": str(replication),
+        "share.coordinator.state.topic.min.isr": str(min_insync),
         # A group's first rebalance starts at once instead of waiting 3 s for more members.
         "group.initial.rebalance.delay.ms": "0",
         # Two cores: a few threads do the work without contending with the services.
@@ -90,36 +122,51 @@ def server_properties(
         "log.segment.bytes": str(256 * 1024 * 1024),
         "log.retention.hours": "24",
         "auto.create.topics.enable": "true",
+        **(CLUSTER_PROPERTIES if quorum else {}),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-class KafkaBroker:
-    """The files and process of one local broker rooted at `root`."""
+# A cluster's controllers fence a broker that has not sent a heartbeat for this long, which moves
+# its partitions' leadership and drops it from their in-sync replicas (writes with acks=all wait
+# for those): 5 s instead of Kafka's 9 s, still well above a busy two-core machine's pauses.
+CLUSTER_PROPERTIES: Mapping[str, str] = {
+    "broker.heartbeat.interval.ms": "1000",
+    "broker.session.timeout.ms": "5000",
+}
 
-    def __init__(self, root: Path, ephemeral: bool = False) -> None:
+
+class KafkaBroker:
+    """The files and process of one local Kafka node rooted at `root`."""
+
+    def __init__(self, root: Path, ephemeral: bool = False, cluster: bool = False) -> None:
         self.root = root
         self.ephemeral = ephemeral
-        self.jvm_options = QUICK_START_JVM if ephemeral else SERVING_JVM
+        self.jvm_options = (QUICK_START_JVM if ephemeral else SERVING_JVM) + (
+            CLUSTER_NODE_JVM if cluster else ()
+        )
         self.data_dir = root / "data"
         self.config_file = root / "server.properties"
         self.log_file = root / "server.log"
 
-    def start(self, host: str, port: int, partitions: int) -> ProcessRecord:
+    def start(
+        self, host: str, port: int, partitions: int, quorum: Quorum | None = None
+    ) -> ProcessRecord:
         """Write the config, format the storage on first start, and launch the JVM."""
         java = require_java()
         lib = kafka_jars.ensure_jars()
         self.root.mkdir(parents=True, exist_ok=True)
-        # The controller talks only to itself; any free port will do, chosen anew each start.
+        # A lone node's controller talks only to itself: any free port, chosen anew each start.
+        controller_port = quorum.controller_port if quorum else free_port(host)
         self.config_file.write_text(
-            server_properties(host, port, free_port(host), self.data_dir, partitions)
+            server_properties(host, port, controller_port, self.data_dir, partitions, quorum)
         )
         log4j = self.root / "log4j2.properties"
         log4j.write_text(LOG4J2)
         classpath = f"{lib}/*"
         base = [java, *self.jvm_options, f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath]
         if not (self.data_dir / "meta.properties").exists():
-            self._format(base)
+            self._format(base, quorum.cluster_id if quorum else new_cluster_id())
         return spawn(
             [*base, "kafka.Kafka", str(self.config_file)],
             log_file=self.log_file,
@@ -127,8 +174,7 @@ class KafkaBroker:
             die_with_parent=self.ephemeral,
         )
 
-    def _format(self, java_base: list[str]) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    def _format(self, java_base: list[str], cluster_id: str) -> None:
         argv = [
             *java_base,
             "kafka.tools.StorageTool",
@@ -172,15 +218,27 @@ class KafkaBroker:
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
 
 
-def kafka_answers(bootstrap: str, timeout: float) -> bool:
-    """True when a broker at `bootstrap` answers a metadata request within `timeout`."""
-    host, port = split_host_port(bootstrap)
-    if not accepts_connections(host, port):
+def kafka_answers(
+    bootstrap: str, timeout: float, client: Mapping[str, object] | None = None
+) -> bool:
+    """True when a broker of `bootstrap` answers a metadata request within `timeout`. `client`:
+    settings to reach it (TLS, SASL)."""
+    if "," not in bootstrap and not accepts_connections(*split_host_port(bootstrap)):
         return False
     # log_level 0: refused or foreign connections are expected while probing, not worth a line.
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    probe = {**(client or {}), "bootstrap.servers": bootstrap, "log_level": 0}
+    admin = AdminClient(cast("dict[str, str | int | float]", probe))
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException:
         return False
     return True
+
+
+def brokers_registered(bootstrap: str, timeout: float) -> int:
+    """How many brokers the cluster at `bootstrap` reports (0 when it does not answer)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    try:
+        return len(admin.list_topics(timeout=timeout).brokers)
+    except KafkaException:
+        return 0

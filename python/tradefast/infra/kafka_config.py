@@ -4,24 +4,36 @@ Producers are idempotent with acks=all (no duplicates or reordering on retry). N
 waits long on purpose: a 1 ms linger, Nagle off, and a consumer whose fetch returns as soon as
 one message is there. With TRADEFAST_KAFKA_STATS_MS set, every client reports its requests as
 metrics (`kafka_stats`). `overrides` carries what one service needs differently (also callbacks
-such as on_delivery or error_cb).
+such as on_delivery or error_cb). Every client, admin and audit ones included, starts from
+`client_config`: the bootstrap list plus the settings of TRADEFAST_KAFKA_PROPERTIES (TLS, SASL).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
-from tradefast.config import Settings
+from tradefast.config import Settings, read_properties
 from tradefast.infra.kafka_stats import statistics_config
 
 ClientConfig = dict[str, object]
+
+
+def client_config(settings: Settings) -> ClientConfig:
+    """What every client needs to reach the cluster: where, and how (security settings)."""
+    return {"bootstrap.servers": settings.kafka_bootstrap, **_properties(settings.kafka_properties)}
+
+
+@functools.cache
+def _properties(path: str) -> dict[str, str]:
+    return read_properties(path) if path else {}
 
 
 def producer_config(
     settings: Settings, overrides: Mapping[str, object] | None = None
 ) -> ClientConfig:
     config: ClientConfig = {
-        "bootstrap.servers": settings.kafka_bootstrap,
+        **client_config(settings),
         "enable.idempotence": True,
         "acks": "all",
         # 1 ms by default, not 0: with 0 nearly every message was its own produce request, and
@@ -42,7 +54,7 @@ def consumer_config(
     settings: Settings, group: str, overrides: Mapping[str, object] | None = None
 ) -> ClientConfig:
     config: ClientConfig = {
-        "bootstrap.servers": settings.kafka_bootstrap,
+        **client_config(settings),
         "group.id": group,
         # Same-numbered partitions of co-partitioned topics go to the same member.
         "partition.assignment.strategy": "range",

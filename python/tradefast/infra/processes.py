@@ -73,18 +73,28 @@ def is_running(record: ProcessRecord) -> bool:
 
 def stop(record: ProcessRecord, grace_seconds: float) -> None:
     """SIGTERM, wait up to grace_seconds for a clean shutdown, then SIGKILL."""
-    if not is_running(record):
-        return
-    os.kill(record.pid, signal.SIGTERM)
+    stop_all([record], grace_seconds)
+
+
+def stop_all(records: list[ProcessRecord], grace_seconds: float) -> None:
+    """`stop` for several processes at once: all get SIGTERM together (the nodes of a cluster
+    must not wait for each other's shutdown one after the other), then SIGKILL after the grace."""
+    running = [record for record in records if is_running(record)]
+    for record in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_seconds
     while time.monotonic() < deadline:
-        if not is_running(record):
+        running = [record for record in running if is_running(record)]
+        if not running:
             return
         time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(record.pid, signal.SIGKILL)
-    while is_running(record):
-        time.sleep(0.05)
+    for record in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, signal.SIGKILL)
+    for record in running:
+        while is_running(record):
+            time.sleep(0.05)
 
 
 PR_SET_PDEATHSIG = 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import cast
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -12,20 +13,34 @@ from confluent_kafka.cimpl import NewTopic
 
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
+from tradefast.infra.kafka_config import client_config
 
 
 def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
-    """Create every topic of `settings.topics` that is missing; return the names created."""
+    """Create every topic of `settings.topics` that is missing, with the settings' replication
+    factor and min.insync.replicas; return the names created."""
     return create_missing_topics(
-        settings.kafka_bootstrap, settings.topics.all, settings.partitions, timeout
+        client_config(settings),
+        settings.topics.all,
+        settings.partitions,
+        timeout,
+        replication=settings.kafka_replication,
+        min_insync=settings.kafka_min_insync,
     )
 
 
 def create_missing_topics(
-    bootstrap: str, names: Iterable[str], partitions: int, timeout: float = 30.0
+    client: Mapping[str, object],
+    names: Iterable[str],
+    partitions: int,
+    timeout: float = 30.0,
+    replication: int = 1,
+    min_insync: int = 1,
 ) -> list[str]:
-    """Create those of `names` that do not exist yet; return the names created."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    """Create those of `names` that do not exist yet on the cluster `client` reaches; return the
+    names created."""
+    admin = AdminClient(cast("dict[str, str | int | float]", dict(client)))
+    bootstrap = client.get("bootstrap.servers")
     try:
         existing = set(admin.list_topics(timeout=timeout).topics)
     except KafkaException as exc:
@@ -33,8 +48,19 @@ def create_missing_topics(
     missing = [name for name in names if name not in existing]
     if not missing:
         return []
+    # acks=all then waits for min.insync.replicas copies: with 3 replicas and 2 in sync, a write
+    # survives any one broker's loss, and one broker down leaves the topic writable.
+    topic_config = {"min.insync.replicas": str(min_insync)}
     futures = admin.create_topics(
-        [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing],
+        [
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=replication,
+                config=topic_config,
+            )
+            for name in missing
+        ],
         operation_timeout=timeout,
         request_timeout=timeout,
     )

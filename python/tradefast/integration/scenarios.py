@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-
 from tradefast.config import Settings
+from tradefast.infra.redis_clients import sync_client
 from tradefast.integration import checks
 from tradefast.integration.feed_client import FeedRecorder, connect
 from tradefast.integration.pipeline import Pipeline, feed_url, fresh_settings
@@ -115,7 +114,7 @@ def run(scenario: Scenario, base: Settings, log_dir: Path) -> list[str]:
 async def _drive(scenario: Scenario, pipeline: Pipeline) -> list[str]:
     settings = pipeline.settings
     if scenario.reset_keys:
-        client = redis.Redis.from_url(settings.redis_url)
+        client = sync_client(settings.redis_url)
         try:
             client.delete(*(redis_key(key) for key in scenario.reset_keys))
         finally:

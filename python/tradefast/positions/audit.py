@@ -22,6 +22,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from tradefast import core
 from tradefast.config import Settings
 from tradefast.core_types import NO_POSITION, Position
+from tradefast.infra.kafka_config import client_config
 from tradefast.positions.store import PositionRow
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference.validation import decode, position_key
@@ -47,7 +48,7 @@ def read_topic(settings: Settings, topic: str, patience: float = PATIENCE) -> It
     LogUnavailable when the broker leaves the read `patience` seconds without a message."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **client_config(settings),
             "group.id": f"tradefast-audit-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "enable.partition.eof": False,

@@ -17,6 +17,9 @@ from tradefast.positions import audit
 from tradefast.positions.store import PositionRow, PositionStore
 from tradefast.services.options import bounded
 
+# A cluster client that cannot reach the cluster raises RedisClusterException, no RedisError.
+REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException)
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("positions", help="print the current positions from Redis")
@@ -63,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     except config.ConfigError as exc:
         print(f"tradefast positions: {exc}", file=sys.stderr)
         return 2
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:
         print(
             f"tradefast positions: cannot read Redis at {settings.redis_url}: {exc}",
             file=sys.stderr,
@@ -81,7 +84,7 @@ def _check(args: argparse.Namespace) -> int:
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions check: {exc}", file=sys.stderr)
         return 2
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:
         print(f"tradefast positions check: cannot read Redis: {exc}", file=sys.stderr)
         return 2
     found = audit.differences(log, rows)
@@ -105,7 +108,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     except (config.ConfigError, audit.LogUnavailable) as exc:
         print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
         return 2
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:
         print(f"tradefast positions rebuild: cannot write Redis: {exc}", file=sys.stderr)
         return 2
     dones = sum(position[2] for position in log.values())

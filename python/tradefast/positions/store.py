@@ -7,19 +7,34 @@ of the last DONE applied and of the last NEW enriched), and beside it a sorted s
 acknowledged yet, scored by its offset. The `{book}` hash tag puts a book's keys in one Redis
 Cluster slot, so a cluster shards positions by book. Values are decimal strings, written by Python
 only: no Lua arithmetic, so no float rounding.
+
+On a Redis Cluster (a redis+cluster:// URL) a script may only touch keys of one slot, so the
+fenced write runs once per slot, all in one pipeline (one round trip per master). Each key is
+compared and set on its own revision, so a batch whose write landed in some slots and not others
+is redone like a replay: the keys written recognise it by their fences. Before the write counts,
+each master written to must have it on a replica (WAIT), so a failover cannot undo it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import redis.asyncio as aioredis
+from prometheus_client import Counter
+from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.crc import key_slot
+from redis.exceptions import NoScriptError
 
 from tradefast.core_types import NO_POSITION, Position, Record, Recorded
+from tradefast.infra.redis_clients import AsyncClient, async_client
 from tradefast.positions.script_link import ScriptLink
 from tradefast.runtime.fatal import FatalError
+
+log = logging.getLogger(__name__)
 
 ZERO: Position = NO_POSITION
 FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
@@ -27,6 +42,15 @@ STATE_FIELDS = (*FIELDS, "revision", "fenced_topic")
 PREFIX = "position:"
 RECORDS_PREFIX = "enrichments:"
 SOCKET_TIMEOUT = 10.0
+# How long a Redis Cluster master may take to have a write on a replica (a live one on a LAN
+# answers in about a millisecond) before the write counts as unreplicated.
+REPLICA_WAIT_MS = 1000
+
+UNREPLICATED = Counter(
+    "tradefast_position_unreplicated_writes",
+    "Fenced position writes that no replica of their Redis Cluster master confirmed in time "
+    "(a failover of that master could lose them)",
+)
 
 # Applies every key's write only if each key's revision is still what the caller read: a
 # compare-and-set against another instance (or a replay) having moved the key meanwhile. A key
@@ -152,19 +176,19 @@ class PositionStore:
     With a `link`, the fenced write (the once-per-batch call) goes over it instead of `client`."""
 
     def __init__(
-        self, client: aioredis.Redis, fenced_topic: str = "", link: ScriptLink | None = None
+        self, client: AsyncClient, fenced_topic: str = "", link: ScriptLink | None = None
     ) -> None:
         self._client = client
         self._apply = client.register_script(APPLY_IF_UNCHANGED)
         self._fenced_topic = fenced_topic
         self._link = link
+        self._cluster = client if isinstance(client, AsyncRedisCluster) else None
 
     @classmethod
     def from_url(cls, url: str, fenced_topic: str = "") -> PositionStore:
+        """A store on the Redis or Redis Cluster that `url` names."""
         # Timeouts turn a hung Redis into an error, so the runtime retries instead of stalling.
-        client = aioredis.Redis.from_url(
-            url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
-        )
+        client = async_client(url, SOCKET_TIMEOUT)
         link = (
             ScriptLink(url, APPLY_IF_UNCHANGED, SOCKET_TIMEOUT) if ScriptLink.serves(url) else None
         )
@@ -212,21 +236,87 @@ class PositionStore:
         )
 
     async def apply(self, writes: Mapping[str, Write]) -> bool:
-        """Apply `writes` atomically if every key's revision is still its `expected` one; False
-        (nothing written) if any moved."""
+        """Apply `writes` if every key's revision is still its `expected` one: atomically on one
+        Redis; per slot on a Redis Cluster, where keys of other slots may be written while those
+        of a slot that moved are not. False if any key's revision had moved."""
         if not writes:
             return True
-        names: list[str] = []
-        args: list[str | int] = [self._fenced_topic]
+        scripts = self._scripts(writes)
+        applied: Sequence[object]
+        if len(scripts) == 1:
+            ((names, args),) = scripts.values()
+            if self._link is not None:
+                applied = [await self._link.run(names, args)]
+            else:
+                applied = [await self._apply(keys=names, args=args)]
+        else:
+            applied = await self._apply_per_slot(list(scripts.values()))
+        if self._cluster is not None and any(applied):
+            await self._replicated(self._cluster, scripts)
+        return all(applied)
+
+    def _scripts(self, writes: Mapping[str, Write]) -> dict[int, tuple[list[str], list[str | int]]]:
+        """The keys and arguments of the script for each slot (one Redis: all in slot 0)."""
+        scripts: dict[int, tuple[list[str], list[str | int]]] = {}
         for key, write in writes.items():
-            names += (redis_key(key), redis_key(key, RECORDS_PREFIX))
+            name = redis_key(key)
+            slot = key_slot(name.encode()) if self._cluster is not None else 0
+            names, args = scripts.setdefault(slot, ([], [self._fenced_topic]))
+            names += (name, redis_key(key, RECORDS_PREFIX))
             args += (write.expected, *write.position, write.keep_from)
             args.append(len(write.records))
             for offset, notional, quantity, sequence, enriched_ns in write.records:
                 args += (offset, f"{offset}:{notional}:{quantity}:{sequence}:{enriched_ns}")
-        if self._link is not None:
-            return bool(await self._link.run(names, args))
-        return bool(await self._apply(keys=names, args=args))
+        return scripts
+
+    async def _apply_per_slot(self, scripts: list[tuple[list[str], list[str | int]]]) -> list[int]:
+        """One script per slot, pipelined: the cluster client sends each master its slots'
+        scripts in one round trip."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for names, args in scripts:
+                # By name: redis-py's cluster pipeline refuses its evalsha() method, not the
+                # command, which it routes by the first key like any other.
+                pipe.execute_command("EVALSHA", self._apply.sha, len(names), *names, *args)
+            replies = await pipe.execute(raise_on_error=False)
+        applied = []
+        for (names, args), reply in zip(scripts, replies, strict=True):
+            if isinstance(reply, NoScriptError):
+                # A master that never ran the script (new, or promoted from a replica): this
+                # call loads it there and runs it.
+                reply = await self._apply(keys=names, args=args)
+            if isinstance(reply, Exception):
+                raise reply
+            applied.append(int(reply))
+        return applied
+
+    async def _replicated(self, cluster: AsyncRedisCluster, scripts: Mapping[int, object]) -> None:
+        """Wait until each master written to has the write on a replica. A master without one
+        in the client's view (its replica failed) is not waited for; a replica that does not
+        answer in time is logged and counted, and the view refreshed so a failed one drops
+        out."""
+        masters: dict[str, ClusterNode] = {}
+        for slot in scripts:
+            serving = cluster.nodes_manager.slots_cache.get(slot, [])
+            if len(serving) > 1:
+                masters[serving[0].name] = serving[0]
+        if not masters:
+            return
+        acknowledged = await asyncio.gather(
+            *(
+                cluster.execute_command("WAIT", 1, REPLICA_WAIT_MS, target_nodes=node)
+                for node in masters.values()
+            )
+        )
+        late = [name for name, count in zip(masters, acknowledged, strict=True) if not count]
+        if late:
+            UNREPLICATED.inc(len(late))
+            log.warning(
+                "no replica of Redis master %s confirmed a position write within %d ms; "
+                "refreshing the cluster's layout",
+                ", ".join(late),
+                REPLICA_WAIT_MS,
+            )
+            await cluster.nodes_manager.initialize()
 
     async def all_positions(self) -> list[PositionRow]:
         """Every stored position, sorted by book then instrument."""
@@ -250,15 +340,17 @@ class PositionStore:
         await self._client.aclose()
 
     async def replace_all(self, positions: Mapping[str, Position]) -> None:
-        """Make the stored positions exactly `positions`, in one MULTI/EXEC transaction: keys
-        absent from `positions` are deleted, and so are all enrichment records (used to rebuild
-        Redis from the Kafka log)."""
+        """Make the stored positions exactly `positions`: keys absent from `positions` are
+        deleted, and so are all enrichment records (used to rebuild Redis from the Kafka log).
+        One MULTI/EXEC transaction on one Redis; on a Redis Cluster, whose transactions cannot
+        span slots, one pipeline (the position service is stopped meanwhile)."""
         names = []
         for prefix in (PREFIX, RECORDS_PREFIX):
             names += [n async for n in self._client.scan_iter(match=prefix + "*", count=1000)]
-        async with self._client.pipeline(transaction=True) as pipe:
-            if names:
-                pipe.delete(*names)
+        async with self._client.pipeline(transaction=self._cluster is None) as pipe:
+            # One key per DEL: the cluster pipeline routes each command to one slot's master.
+            for name in names:
+                pipe.delete(name)
             for key, position in positions.items():
                 pipe.hset(redis_key(key), mapping=dict(zip(FIELDS, position, strict=True)))
             await pipe.execute()

@@ -8,6 +8,7 @@ import time
 
 from tradefast.config import Settings
 from tradefast.infra.kafka_broker import kafka_answers
+from tradefast.infra.kafka_config import client_config
 from tradefast.infra.redis_server import redis_answers
 
 KAFKA, REDIS = "kafka", "redis"
@@ -23,7 +24,7 @@ def require(settings: Settings, needs: tuple[str, ...]) -> None:
     deadline = time.monotonic() + settings.startup_wait
     for need in needs:
         address = settings.kafka_bootstrap if need == KAFKA else settings.redis_url
-        while not _answers(need, address):
+        while not _answers(need, settings):
             if time.monotonic() >= deadline:
                 variable = "TRADEFAST_KAFKA_BOOTSTRAP" if need == KAFKA else "TRADEFAST_REDIS_URL"
                 raise Unreachable(
@@ -33,5 +34,7 @@ def require(settings: Settings, needs: tuple[str, ...]) -> None:
             time.sleep(PROBE_INTERVAL)
 
 
-def _answers(need: str, address: str) -> bool:
-    return kafka_answers(address, timeout=2.0) if need == KAFKA else redis_answers(address)
+def _answers(need: str, settings: Settings) -> bool:
+    if need == KAFKA:
+        return kafka_answers(settings.kafka_bootstrap, 2.0, client_config(settings))
+    return redis_answers(settings.redis_url)
