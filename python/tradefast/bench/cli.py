@@ -11,6 +11,8 @@ BENCHMARK_MODULES = (
     "tradefast.bench.e2e",
     "tradefast.bench.max",
     "tradefast.bench.suite",
+    "tradefast.bench.record_frames",
+    "tradefast.bench.dashboard",
 )
 
 
