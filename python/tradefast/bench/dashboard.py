@@ -117,9 +117,17 @@ WAIT_FOR_PAUSED = """(paused) => new Promise((resolve) => {
 })"""
 BOOK_COLUMN = 3
 # DevTools Performance.getMetrics, in seconds: the renderer main thread's task time (wall clock,
-# what the DevTools timeline shows as busy), its CPU time, and the CPU time of the page's whole
-# renderer process (main thread, workers, compositor, raster).
-METRICS = ("TaskDuration", "ThreadTime", "ProcessTime")
+# what the DevTools timeline shows as busy), its CPU time, the CPU time of the page's whole
+# renderer process (main thread, workers, compositor, raster), and where the main thread's task
+# time went: script, style recalculation, layout.
+METRICS = (
+    "TaskDuration",
+    "ThreadTime",
+    "ProcessTime",
+    "ScriptDuration",
+    "RecalcStyleDuration",
+    "LayoutDuration",
+)
 
 
 @dataclass(frozen=True)
@@ -317,6 +325,11 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
         "main_busy_ms_per_1000_updates": per_1000(spent["TaskDuration"]),
         "main_cpu_ms_per_1000_updates": per_1000(spent["ThreadTime"]),
         "renderer_cpu_ms_per_1000_updates": per_1000(spent["ProcessTime"]),
+        "main_ms_per_s": {
+            "script": round(spent["ScriptDuration"] * 1000 / seconds, 1),
+            "style": round(spent["RecalcStyleDuration"] * 1000 / seconds, 1),
+            "layout": round(spent["LayoutDuration"] * 1000 / seconds, 1),
+        },
         "display_lag_ms": {
             "p50": round(statistics.median(lags), 1) if lags else None,
             "max": round(max(lags), 1) if lags else None,
