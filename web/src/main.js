@@ -14,7 +14,9 @@ const worker = new Worker("worker.js", { type: "module" });
 const grid = new PositionsGrid($("positions"));
 const charts = new Charts();
 const history = new HistoryPanel($("inquiry"), () => select(null));
-const query = { book: "", instrument: "", status: "", search: "", from: 0, count: 0, paused: false, selected: null };
+// `seq` numbers each change: a view made before the last change is stale for the blotter (rows
+// that moved after Pause was clicked, or that a filter has since hidden).
+const query = { seq: 0, book: "", instrument: "", status: "", search: "", from: 0, count: 0, paused: false, selected: null };
 // Why the blotter is paused: the button, or scrolling away from the newest rows.
 let pausedBy = null;
 const blotter = new Blotter($("blotter-scroll"), $("blotter-sizer"), $("blotter"), {
@@ -32,7 +34,7 @@ window.tradefast = { stats };
 const feed = { reconnects: 0, since: null, views: 0, viewMs: 0 };
 
 function ask(change) {
-  Object.assign(query, change);
+  Object.assign(query, change, { seq: query.seq + 1 });
   worker.postMessage({ type: "query", query });
 }
 
@@ -54,7 +56,7 @@ function setPaused(by) {
 worker.onmessage = ({ data }) => {
   if (data.type === "view") {
     const started = performance.now();
-    if (data.blotter) blotter.show(data.blotter);
+    if (data.blotter && data.seq === query.seq) blotter.show(data.blotter);
     if (data.positions) {
       if (data.positions.names) fillFilters(data.positions.names);
       grid.apply(data.positions);

@@ -46,10 +46,10 @@ export class PositionsGrid {
     cell.notionalText.textContent = signedCents(position.notional);
     cell.quantityText.textContent = signedInteger(position.quantity);
     cell.doneText.textContent = `${integer(position.sequence)} DONE`;
+    if (cell.total) return;
     cell.td.dataset.notional = String(position.notional);
     cell.td.dataset.quantity = String(position.quantity);
     cell.td.dataset.done = String(position.sequence);
-    if (cell.total) return;
     cell.td.className = sideClass(position.notional) + (cell.flashing ? ` ${cell.flashing}` : "");
     // A flash is one class on and one off, at most once per FLASH_MS: cheap even when every key
     // changes many times a second.

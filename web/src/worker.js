@@ -19,7 +19,7 @@ const MAIN_THREAD_SHARE = 8;
 const model = new Model();
 const live = liveListing(model);
 let frozen = null;
-let query = { book: "", instrument: "", status: "", search: "", from: 0, count: 0, paused: false, selected: null };
+let query = { seq: 0, book: "", instrument: "", status: "", search: "", from: 0, count: 0, paused: false, selected: null };
 let queryChanged = false;
 let awaitingAck = false;
 let lastViewAt = 0;
@@ -76,7 +76,7 @@ function postView() {
   const selected = selection();
   const selectionChanged = selected !== shown.selection;
   if (!blotterChanged && !namesChanged && !selectionChanged && model.changedPositions.size === 0) return;
-  const view = { type: "view" };
+  const view = { type: "view", seq: query.seq };
   if (blotterChanged) view.blotter = blotterPage(listing, query);
   if (namesChanged || model.changedPositions.size) view.positions = positionsDelta(namesChanged);
   if (selectionChanged) {
