@@ -2,8 +2,14 @@
 // inquiries rewrite their cells (only those whose text changed). A tall sizer gives the scroll
 // bar its length; the table stays pinned at the top of the viewport (position: sticky) and shows
 // the rows from the first visible index on. The feed worker says which rows those are.
+//
+// At thousands of inquiries a second every view replaces every row, and laying out and painting
+// a screenful of new text takes longer than a frame on a slow or busy machine: a view is written
+// ROWS_PER_FRAME rows per animation frame, top first, so no frame carries all of it.
+import { inNextFrame } from "./paint.js";
 const CELL_CLASSES = ["num", "", "", "", "side", "num", "num", "status", "num", "num"];
 const FALLBACK_ROW_PX = 22;
+const ROWS_PER_FRAME = 12;
 
 export class Blotter {
   /**
@@ -25,6 +31,8 @@ export class Blotter {
     this.from = 0;
     this.total = 0;
     this.selected = null;
+    // The view being written, frame by frame; a newer one replaces it.
+    this.writing = null;
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.body.addEventListener("click", (event) => {
       const tr = event.target.closest("tr");
@@ -75,13 +83,39 @@ export class Blotter {
     this.from = 0;
   }
 
-  /** @param {{total: number, from: number, rows: {id: number, texts: string[], cls: string, sell: boolean}[]}} page */
-  show(page) {
-    if (page.total !== this.total) {
+  /**
+   * Writes `page` over the next frames; `done` gets the main thread's time for those frames.
+   * @param {{total: number, from: number, rows: {id: number, texts: string[], cls: string, sell: boolean}[]}} page
+   * @param {(ms: number) => void} done
+   */
+  show(page, done) {
+    const writing = { page, next: 0, spentMs: 0 };
+    this.writing = writing;
+    const step = () => inNextFrame(() => this.writeSome(writing), (ms) => {
+      writing.spentMs += ms;
+      if (this.writing !== writing) return;
+      if (writing.next < this.rows.length) step();
+      else { this.writing = null; done(writing.spentMs); }
+    });
+    step();
+  }
+
+  /** Stops writing the current view (a newer one is coming); true if there was one. */
+  abandon() {
+    const had = this.writing !== null;
+    this.writing = null;
+    return had;
+  }
+
+  writeSome(writing) {
+    if (this.writing !== writing) return;
+    const { page } = writing;
+    if (writing.next === 0 && page.total !== this.total) {
       this.total = page.total;
       this.sizer.style.height = `${this.headPx + page.total * this.rowPx}px`;
     }
-    for (let i = 0; i < this.rows.length; i++) {
+    const end = Math.min(this.rows.length, writing.next + ROWS_PER_FRAME);
+    for (let i = writing.next; i < end; i++) {
       const row = this.rows[i];
       const data = page.rows[i];
       if (data === undefined) {
@@ -91,6 +125,7 @@ export class Blotter {
       }
       this.fill(row, data);
     }
+    writing.next = end;
     // The row height is known once a row shows.
     if (!this.measured && page.rows.length) this.fit();
   }

@@ -6,6 +6,7 @@ import { Blotter } from "./blotter.js";
 import { Charts } from "./charts.js";
 import { duration, integer } from "./format.js";
 import { HistoryPanel } from "./history.js";
+import { inNextFrame } from "./paint.js";
 import { PositionsGrid } from "./positions.js";
 import { watchServices } from "./services.js";
 
@@ -36,6 +37,12 @@ const feed = { reconnects: 0, since: null, views: 0, viewMs: 0 };
 function ask(change) {
   Object.assign(query, change, { seq: query.seq + 1 });
   worker.postMessage({ type: "query", query });
+  // The rows still being written are stale now: the worker may send the fresh ones at once.
+  if (blotter.abandon()) shown(0);
+}
+
+function shown(costMs) {
+  worker.postMessage({ type: "shown", costMs });
 }
 
 function select(id) {
@@ -56,7 +63,6 @@ function setPaused(by) {
 worker.onmessage = ({ data }) => {
   if (data.type === "view") {
     const started = performance.now();
-    if (data.blotter && data.seq === query.seq) blotter.show(data.blotter);
     if (data.positions) {
       if (data.positions.names) fillFilters(data.positions.names);
       grid.apply(data.positions);
@@ -65,26 +71,17 @@ worker.onmessage = ({ data }) => {
     const scriptMs = performance.now() - started;
     stats.views += 1;
     stats.viewMs += scriptMs;
-    afterNextPaint((renderMs) => worker.postMessage({ type: "shown", costMs: scriptMs + renderMs }));
+    if (data.blotter && data.seq === query.seq) {
+      blotter.show(data.blotter, (ms) => shown(scriptMs + ms));
+    } else {
+      inNextFrame(() => {}, (ms) => shown(scriptMs + ms));
+    }
   } else if (data.type === "second") {
     everySecond(data);
   } else if (data.type === "state") {
     setConnection(data.state, data.detail);
   }
 };
-
-// Calls back once the next frame is rendered, with the main thread's time for it from its
-// animation frame callbacks to the end of its paint (style, layout, paint and what else changed).
-const afterPaint = new MessageChannel();
-let paintedCallback = null;
-afterPaint.port1.onmessage = () => paintedCallback();
-function afterNextPaint(callback) {
-  requestAnimationFrame(() => {
-    const frameStart = performance.now();
-    paintedCallback = () => callback(performance.now() - frameStart);
-    afterPaint.port2.postMessage(null);
-  });
-}
 
 function fillFilters({ books, instruments }) {
   for (const [select, values] of [[$("filter-book"), books], [$("filter-instrument"), instruments]]) {

@@ -11,8 +11,9 @@ warm-up, over the measured window:
   the longest;
 - main-thread busy: the renderer main thread's task time (DevTools `Performance.getMetrics`,
   `TaskDuration`), per 1,000 inquiry updates sent in the window;
-- display lag: how long ago the newest inquiry the blotter shows was sent (sampled 4 times a
-  second); it grows without bound when the page falls behind, and stays flat when it conflates;
+- display lag: for how long the page had been sent an inquiry newer than the one on the blotter's
+  top row (sampled 4 times a second); it grows without bound when the page falls behind, and
+  stays within a view or two when it conflates;
 - reactions: from the moment the bench acts until the first animation frame that shows the effect,
   for pausing and resuming the blotter (a real mouse click) and for setting and clearing the book
   filter;
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tradefast import config
-from tradefast.bench import frames
+from tradefast.bench import frames, report
 from tradefast.bench.calibrate import loadavg
 from tradefast.bench.e2e import BenchError
 from tradefast.bench.record_frames import default_path
@@ -352,17 +353,19 @@ def _sent_by(log: list[list[float]], wall_ms: float) -> int:
     return int(log[index - 1][1]) if index > 0 else 0
 
 
-def _display_lags(
-    shown: list[tuple[float, str | None]], first_sent: dict[int, float]
-) -> list[float]:
-    """For each sample: its time minus when the inquiry on the blotter's top row was first sent.
-    The blotter shows inquiries newest first, in the order the page first saw them, so a page that
-    keeps up has one of the latest on top."""
+def _display_lags(shown: list[tuple[float, str | None]], first_sent: dict[int, float]) -> list[float]:
+    """For each sample: for how long the page had been sent an inquiry newer than the one on the
+    blotter's top row (0 when it had not). The blotter lists inquiries newest first in the order
+    the page first saw them, which is the order the replay first sent them."""
+    order = list(first_sent)
+    position = {inquiry_id: index for index, inquiry_id in enumerate(order)}
     lags: list[float] = []
     for wall_ms, text in shown:
-        sent_ms = first_sent.get(int(text)) if text is not None and text.isdigit() else None
-        if sent_ms is not None and sent_ms <= wall_ms:
-            lags.append(wall_ms - sent_ms)
+        index = position.get(int(text)) if text is not None and text.isdigit() else None
+        if index is None:
+            continue
+        following = first_sent[order[index + 1]] if index + 1 < len(order) else wall_ms
+        lags.append(max(0.0, wall_ms - following))
     return lags
 
 
@@ -446,4 +449,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print("\n".join(report.dashboard_section(results)))
     return 0

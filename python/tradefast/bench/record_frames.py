@@ -95,9 +95,10 @@ def _check_protocol(recording: frames.Recording, url: str) -> None:
         )
 
 
-def record_own_pipeline(settings: Settings, rate: float, seconds: float) -> frames.Recording:
-    """Offer `rate` on a fresh pipeline and record `seconds` of its gateway's frames."""
-    with servers_for(settings), running_bench(settings, "rust") as bench:
+def record_pipeline(settings: Settings, rate: float, seconds: float) -> frames.Recording:
+    """Offer `rate` to a fresh pipeline on the servers of `settings` and record `seconds` of its
+    gateway's frames."""
+    with running_bench(settings, "rust") as bench:
         count = round(rate * (LEAD_SECONDS + seconds + 2))
         argv = ["--rate", str(rate), "--count", str(count), "--start-id", str(bench.next_id)]
         generator = bench.pipeline.generator(argv)
@@ -174,7 +175,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.url:
             recording = uvloop.run(record(args.url, args.seconds))
         else:
-            recording = record_own_pipeline(settings, args.rate, args.seconds)
+            with servers_for(settings):
+                recording = record_pipeline(settings, args.rate, args.seconds)
         frames.write(out, recording)
     except (BenchError, InfraError, config.ConfigError, OSError, TimeoutError) as exc:
         print(f"tradefast bench record-frames: {exc or type(exc).__name__}", file=sys.stderr)
