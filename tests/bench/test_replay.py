@@ -37,7 +37,7 @@ def recording(live_frames: int = 20) -> frames.Recording:
     return frames.Recording({"wall_start_ns": WALL_START_NS}, recorded)
 
 
-def stage(inquiry_id: int, status: int, created_ns: int) -> Inquiry:
+def stage(inquiry_id: int, status: Status.ValueType, created_ns: int) -> Inquiry:
     inquiry = Inquiry(
         inquiry_id=inquiry_id,
         book_id="B",

@@ -353,7 +353,9 @@ def _sent_by(log: list[list[float]], wall_ms: float) -> int:
     return int(log[index - 1][1]) if index > 0 else 0
 
 
-def _display_lags(shown: list[tuple[float, str | None]], first_sent: dict[int, float]) -> list[float]:
+def _display_lags(
+    shown: list[tuple[float, str | None]], first_sent: dict[int, float]
+) -> list[float]:
     """For each sample: for how long the page had been sent an inquiry newer than the one on the
     blotter's top row (0 when it had not). The blotter lists inquiries newest first in the order
     the page first saw them, which is the order the replay first sent them."""

@@ -60,8 +60,8 @@ def dashboard_section(found: dict[str, Any]) -> list[str]:
         "measured per rate. Busy: the renderer main thread's task time (DevTools "
         "`Performance.getMetrics` TaskDuration); CPU: its CPU time (ThreadTime), and the whole "
         "renderer's (feed worker, compositor and raster included); display lag: for how long the "
-        "page had been sent an inquiry newer than the blotter's top row; reactions: from acting to the first frame showing "
-        "the effect. Command: `tradefast bench dashboard`.",
+        "page had been sent an inquiry newer than the blotter's top row; reactions: from "
+        "acting to the first frame showing the effect. Command: `tradefast bench dashboard`.",
         "",
         *dashboard_table(found["runs"]),
         "",
