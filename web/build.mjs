@@ -10,7 +10,7 @@ await mkdir(dist, { recursive: true });
 await build({
   entryPoints: { app: "src/main.js", worker: "src/worker.js" },
   bundle: true,
-  minify: true,
+  minify: process.env.TRADEFAST_WEB_MINIFY !== "0",
   sourcemap: true,
   format: "esm",
   target: ["es2020"],

@@ -137,7 +137,7 @@ def _wait_live(page: Page) -> None:
 def _column(page: Page, index: int) -> list[str]:
     texts: list[str] = page.eval_on_selector_all(
         f"#blotter tbody tr:not([hidden]) td:nth-child({index + 1})",
-        "(cells) => cells.map((cell) => cell.textContent)",
+        "(cells) => cells.map((cell) => cell.textContent.trim())",
     )
     return texts
 

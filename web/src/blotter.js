@@ -6,8 +6,8 @@
 // At thousands of inquiries a second every view replaces every row, and laying out and painting
 // a screenful of new text takes longer than a frame on a slow or busy machine: a view is written
 // ROWS_PER_FRAME rows per animation frame, top first, so no frame carries all of it.
+import { COLUMNS, padded } from "./columns.js";
 import { inNextFrame } from "./paint.js";
-const CELL_CLASSES = ["num", "", "", "", "side", "num", "num", "status", "num", "num"];
 const FALLBACK_ROW_PX = 22;
 const ROWS_PER_FRAME = 12;
 
@@ -25,6 +25,7 @@ export class Blotter {
     this.body = table.tBodies[0];
     this.handlers = handlers;
     this.rows = [];
+    this.header();
     this.rowPx = FALLBACK_ROW_PX;
     this.headPx = 0;
     this.measured = false;
@@ -57,11 +58,20 @@ export class Blotter {
     this.handlers.onWindow(this.from, count);
   }
 
+  header() {
+    const tr = this.table.tHead.insertRow();
+    COLUMNS.forEach((column, index) => {
+      const th = document.createElement("th");
+      th.textContent = padded(column.label, index);
+      tr.appendChild(th);
+    });
+  }
+
   makeRow() {
     const tr = document.createElement("tr");
-    const cells = CELL_CLASSES.map((cls) => {
+    const cells = COLUMNS.map((column) => {
       const td = document.createElement("td");
-      if (cls) td.className = cls;
+      if (column.cls) td.className = column.cls;
       tr.appendChild(td);
       return td;
     });

@@ -2,6 +2,7 @@
 // search, the list frozen by Pause, the scroll window) and their cells' texts. The page only
 // writes what it gets into the few rows it has.
 import { Side, Status } from "./wire.js";
+import { padded } from "./columns.js";
 import { cents, clock, duration, integer, signedCents } from "./format.js";
 
 const STATUS_CLASS = {
@@ -80,7 +81,7 @@ function rowOf(inquiry) {
 function rowTexts(inquiry) {
   const end = inquiry.decidedNs || inquiry.receivedNs;
   const latency = inquiry.createdNs ? (end - inquiry.createdNs) / 1e6 : null;
-  return [
+  const texts = [
     String(inquiry.inquiryId),
     clock(inquiry.createdNs ? inquiry.createdNs / 1e6 : inquiry.eventTime),
     inquiry.bookId,
@@ -92,4 +93,5 @@ function rowTexts(inquiry) {
     inquiry.status === Status.NEW ? "" : signedCents(inquiry.position),
     duration(latency),
   ];
+  return texts.map(padded);
 }

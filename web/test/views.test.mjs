@@ -10,7 +10,7 @@ import { Side, Status } from "../src/wire.js";
 const all = { book: "", instrument: "", status: "", search: "", from: 0, count: 3 };
 const inquiry = (inquiryId, version, status, extra = {}) => ({
   inquiryId, version, status, bookId: "BOOK1", instrumentId: "AAPL", side: Side.BUY, quantity: 100,
-  price: 12345, position: 0, createdNs: 0, ...extra,
+  price: 12345, position: 0, createdNs: 900e6, ...extra,
 });
 
 function modelWith(count) {
@@ -29,7 +29,10 @@ test("rows come newest first, in the window asked for, with their cells' texts",
   assert.equal(page.from, 2);
   assert.deepEqual(page.rows.map((r) => r.id), [8, 7, 6]);
   const row = page.rows[0];
-  assert.deepEqual([row.texts[0], row.texts[2], row.texts[4], row.texts[6], row.texts[7]], ["8", "BOOK2", "BUY", "123.45", "NEW"]);
+  const texts = row.texts.map((text) => text.trim());
+  assert.deepEqual([texts[0], texts[2], texts[4], texts[6], texts[7]], ["8", "BOOK2", "BUY", "123.45", "NEW"]);
+  // Padded to the columns' widths: every row's cells line up.
+  assert.deepEqual(row.texts.map((text) => text.length), [19, 14, 8, 8, 7, 9, 11, 11, 18, 10]);
   assert.equal(row.cls, "st-new");
   assert.equal(row.sell, false);
 });
@@ -44,7 +47,7 @@ test("filters and the id search narrow the rows and their count", () => {
   const model = modelWith(30);
   const book2 = blotterPage(liveListing(model), { ...all, book: "BOOK2", count: 100 });
   assert.equal(book2.total, 15);
-  assert.ok(book2.rows.every((r) => r.texts[2] === "BOOK2"));
+  assert.ok(book2.rows.every((r) => r.texts[2].trim() === "BOOK2"));
   const search = blotterPage(liveListing(model), { ...all, search: "2", count: 100 });
   assert.deepEqual(search.rows.map((r) => r.id), [29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 12, 2]);
   model.apply({ snapshot: false, inquiries: [inquiry(7, 2, Status.POSITION_ENRICHED)], positions: [] }, 1000);
@@ -57,9 +60,9 @@ test("a frozen list keeps its rows and their states while updates go on", () => 
   const frozen = frozenListing(model);
   model.apply({ snapshot: false, inquiries: [inquiry(4, 1, Status.NEW), inquiry(3, 3, Status.DONE)], positions: [] }, 1000);
   const page = blotterPage(frozen, all);
-  assert.deepEqual(page.rows.map((r) => [r.id, r.texts[7]]), [[3, "NEW"], [2, "NEW"], [1, "NEW"]]);
+  assert.deepEqual(page.rows.map((r) => [r.id, r.texts[7].trim()]), [[3, "NEW"], [2, "NEW"], [1, "NEW"]]);
   const live = blotterPage(liveListing(model), all);
-  assert.deepEqual(live.rows.map((r) => [r.id, r.texts[7]]), [[4, "NEW"], [3, "DONE"], [2, "NEW"]]);
+  assert.deepEqual(live.rows.map((r) => [r.id, r.texts[7].trim()]), [[4, "NEW"], [3, "DONE"], [2, "NEW"]]);
 });
 
 test("an inquiry's life: every stage with its stamp, the enrichment and when the page saw it", () => {

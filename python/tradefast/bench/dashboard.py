@@ -88,14 +88,14 @@ SAMPLE = """() => ({
 })"""
 TOP_ROW = """() => {
   const cell = document.querySelector("#blotter tbody tr:not([hidden]) td");
-  return [performance.timeOrigin + performance.now(), cell ? cell.textContent : null];
+  return [performance.timeOrigin + performance.now(), cell ? cell.textContent.trim() : null];
 }"""
 # Resolves with the wall time of the first animation frame in which the blotter's visible rows
 # satisfy the condition.
 WAIT_FOR_ROWS = """([column, want, distinct]) => new Promise((resolve) => {
   const check = () => {
     const cells = [...document.querySelectorAll(
-      `#blotter tbody tr:not([hidden]) td:nth-child(${column})`)].map((c) => c.textContent);
+      `#blotter tbody tr:not([hidden]) td:nth-child(${column})`)].map((c) => c.textContent.trim());
     const ok = cells.length > 0 && (want === null
       ? new Set(cells).size >= distinct : cells.every((text) => text === want));
     if (ok) resolve(performance.timeOrigin + performance.now());
