@@ -161,6 +161,8 @@ def _check_filters(page: Page) -> None:
 
 def _check_pause(page: Page) -> None:
     page.click("#pause")
+    # The frozen rows are written within a few frames of the click.
+    page.wait_for_timeout(300)
     frozen = _column(page, 0)
     page.wait_for_timeout(1500)
     assert _column(page, 0) == frozen, "rows changed while paused"
