@@ -3,7 +3,7 @@
 // gets back, only when something changed, exactly what to write: the visible rows, the
 // positions that changed, the selected inquiry's history. Updates are conflated here, never
 // queued for the page: a view goes only once the page has shown the last one, 5 to 20 times a
-// second, spaced so that showing them takes at most an eighth of the page's main thread (at
+// second, spaced so that showing them takes at most a tenth of the page's main thread (at
 // thousands of inquiries a second every view replaces every row, and the page says what that
 // cost). What the user asks for (a filter, Pause, a scroll) is answered at once.
 import { connectFeed } from "./feed.js";
@@ -13,8 +13,10 @@ import { blotterPage, frozenListing, liveListing } from "./rows.js";
 
 const VIEW_INTERVAL_MS = 50;
 const MAX_VIEW_INTERVAL_MS = 200;
+// Positions change with nearly every DONE; four times a second is plenty to read them by.
+const POSITIONS_INTERVAL_MS = 250;
 // A view may cost the page's main thread at most 1 / MAIN_THREAD_SHARE of the time until the next.
-const MAIN_THREAD_SHARE = 8;
+const MAIN_THREAD_SHARE = 10;
 
 const model = new Model();
 const live = liveListing(model);
@@ -24,6 +26,7 @@ let queryChanged = false;
 let awaitingAck = false;
 let lastViewAt = 0;
 let nextViewAt = 0;
+let positionsAt = 0;
 const shown = { version: -1, namesVersion: -1, selection: "" };
 const feed = { frames: 0, updates: 0, snapshot: null, busyMs: 0 };
 
@@ -75,10 +78,14 @@ function postView() {
   const namesChanged = model.namesVersion !== shown.namesVersion;
   const selected = selection();
   const selectionChanged = selected !== shown.selection;
-  if (!blotterChanged && !namesChanged && !selectionChanged && model.changedPositions.size === 0) return;
+  const positionsDue = model.changedPositions.size > 0 && started - positionsAt >= POSITIONS_INTERVAL_MS;
+  if (!blotterChanged && !namesChanged && !selectionChanged && !positionsDue) return;
   const view = { type: "view", seq: query.seq };
   if (blotterChanged) view.blotter = blotterPage(listing, query);
-  if (namesChanged || model.changedPositions.size) view.positions = positionsDelta(namesChanged);
+  if (namesChanged || positionsDue) {
+    view.positions = positionsDelta(namesChanged);
+    positionsAt = started;
+  }
   if (selectionChanged) {
     const record = query.selected === null ? undefined : model.inquiries.get(query.selected);
     view.history = record === undefined
