@@ -5,7 +5,8 @@
 //
 // At thousands of inquiries a second every view replaces every row, and laying out and painting
 // a screenful of new text takes longer than a frame on a slow or busy machine: a view is written
-// ROWS_PER_FRAME rows per animation frame, top first, so no frame carries all of it.
+// ROWS_PER_FRAME rows per animation frame, top first, so no frame carries all of it; except the
+// answer to something the user did, written in one frame.
 import { COLUMNS, padded } from "./columns.js";
 import { inNextFrame } from "./paint.js";
 const FALLBACK_ROW_PX = 22;
@@ -94,12 +95,14 @@ export class Blotter {
   }
 
   /**
-   * Writes `page` over the next frames; `done` gets the main thread's time for those frames.
+   * Writes `page` over the next frames (in one if `urgent`); `done` gets the main thread's time
+   * for those frames.
    * @param {{total: number, from: number, rows: {id: number, texts: string[], cls: string, sell: boolean}[]}} page
+   * @param {boolean} urgent
    * @param {(ms: number) => void} done
    */
-  show(page, done) {
-    const writing = { page, next: 0, spentMs: 0 };
+  show(page, urgent, done) {
+    const writing = { page, next: 0, spentMs: 0, perFrame: urgent ? this.rows.length : ROWS_PER_FRAME };
     this.writing = writing;
     const step = () => inNextFrame(() => this.writeSome(writing), (ms) => {
       writing.spentMs += ms;
@@ -124,7 +127,7 @@ export class Blotter {
       this.total = page.total;
       this.sizer.style.height = `${this.headPx + page.total * this.rowPx}px`;
     }
-    const end = Math.min(this.rows.length, writing.next + ROWS_PER_FRAME);
+    const end = Math.min(this.rows.length, writing.next + writing.perFrame);
     for (let i = writing.next; i < end; i++) {
       const row = this.rows[i];
       const data = page.rows[i];

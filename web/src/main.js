@@ -72,7 +72,7 @@ worker.onmessage = ({ data }) => {
     stats.views += 1;
     stats.viewMs += scriptMs;
     if (data.blotter && data.seq === query.seq) {
-      blotter.show(data.blotter, (ms) => shown(scriptMs + ms));
+      blotter.show(data.blotter, data.urgent, (ms) => shown(scriptMs + ms));
     } else {
       inNextFrame(() => {}, (ms) => shown(scriptMs + ms));
     }

@@ -80,7 +80,8 @@ function postView() {
   const selectionChanged = selected !== shown.selection;
   const positionsDue = model.changedPositions.size > 0 && started - positionsAt >= POSITIONS_INTERVAL_MS;
   if (!blotterChanged && !namesChanged && !selectionChanged && !positionsDue) return;
-  const view = { type: "view", seq: query.seq };
+  // An answer to the user (a filter, Pause, a scroll) is written at once, in one frame.
+  const view = { type: "view", seq: query.seq, urgent: queryChanged };
   if (blotterChanged) view.blotter = blotterPage(listing, query);
   if (namesChanged || positionsDue) {
     view.positions = positionsDelta(namesChanged);
