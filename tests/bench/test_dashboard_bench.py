@@ -24,6 +24,8 @@ FIGURES = {
     "frames_per_s",
     "long_tasks",
     "longest_task_ms",
+    "traced_long_tasks",
+    "long_task_max_cpu_ms",
     "main_busy_ms_per_s",
     "main_busy_ms_per_1000_updates",
     "main_cpu_ms_per_1000_updates",

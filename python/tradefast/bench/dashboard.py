@@ -8,7 +8,8 @@ warm-up, over the measured window:
 
 - frames/s: animation frames the page's main thread ran (a requestAnimationFrame counter);
 - long tasks: PerformanceObserver `longtask` entries (main-thread tasks over 50 ms), how many and
-  the longest;
+  the longest; and from a DevTools trace of the window, the most CPU time any task over 50 ms
+  used (a long task with little CPU waited for a core that other processes held);
 - main-thread busy: the renderer main thread's task time (DevTools `Performance.getMetrics`,
   `TaskDuration`), per 1,000 inquiry updates sent in the window;
 - display lag: for how long the page had been sent an inquiry newer than the one on the blotter's
@@ -117,10 +118,15 @@ WAIT_FOR_PAUSED = """(paused) => new Promise((resolve) => {
   requestAnimationFrame(check);
 })"""
 BOOK_COLUMN = 3
+LONG_TASK_MS = 50.0
 # DevTools Performance.getMetrics, in seconds: the renderer main thread's task time (wall clock,
 # what the DevTools timeline shows as busy), its CPU time, the CPU time of the page's whole
 # renderer process (main thread, workers, compositor, raster), and where the main thread's task
 # time went: script, style recalculation, layout.
+# A DevTools trace of the measured window, for each main-thread task's wall and CPU time: a task
+# over 50 ms that used a few ms of CPU waited for a core (other processes), not for the page.
+TRACE_CATEGORIES = ["toplevel"]
+TASK_EVENTS = ("ThreadControllerImpl::RunTask", "RunTask")
 METRICS = (
     "TaskDuration",
     "ThreadTime",
@@ -248,6 +254,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
         page.goto(url)
         page.wait_for_selector("#conn[data-state='live']", timeout=WAIT_MS)
         time.sleep(max(0.0, start_ms / 1000 + options.warmup_s - time.time()))
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         before, metrics_before = page.evaluate(SAMPLE), _metrics(cdp)
         shown: list[tuple[float, str | None]] = []
         end = time.monotonic() + options.duration_s
@@ -256,6 +263,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             shown.append((wall_ms, text))
             time.sleep(LAG_SAMPLE_S)
         after, metrics_after = page.evaluate(SAMPLE), _metrics(cdp)
+        main_tasks = main_thread_tasks(json.loads(browser.stop_tracing()))
         long_tasks: list[float] = page.evaluate(
             f"() => window.__benchProbe.longTasks.slice({before['longTasks']})"
         )
@@ -267,11 +275,34 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             "after": after,
             "spent_s": {name: metrics_after[name] - metrics_before[name] for name in METRICS},
             "long_tasks": long_tasks,
+            "main_tasks": main_tasks,
             "shown": shown,
             "reactions": reactions,
         }
     finally:
         page.close()
+
+
+def main_thread_tasks(trace: dict[str, Any]) -> list[tuple[float, float]]:
+    """(wall ms, CPU ms) of each task of the page's renderer main thread in a DevTools trace of
+    the `toplevel` category: the CrRendererMain thread that ran the most (the page's; a spare
+    renderer idles)."""
+    events = trace.get("traceEvents", [])
+    mains = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M"
+        and e.get("name") == "thread_name"
+        and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    tasks: dict[tuple[int, int], list[tuple[float, float]]] = {thread: [] for thread in mains}
+    for e in events:
+        thread = (e.get("pid"), e.get("tid"))
+        if e.get("ph") == "X" and e.get("name") in TASK_EVENTS and thread in tasks:
+            tasks[thread].append((e.get("dur", 0) / 1000, e.get("tdur", 0) / 1000))
+    if not tasks:
+        return []
+    return max(tasks.values(), key=lambda found: sum(wall for wall, _ in found))
 
 
 def _metrics(cdp: Any) -> dict[str, float]:
@@ -311,6 +342,7 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
     lags = _display_lags(page["shown"], dict(zip(ids, times, strict=True)))
     long_tasks = page["long_tasks"]
     spent = page["spent_s"]
+    traced_long = [(wall, cpu) for wall, cpu in page["main_tasks"] if wall > LONG_TASK_MS]
 
     def per_1000(spent_s: float) -> float | None:
         return round(spent_s * 1e6 / updates, 2) if updates else None
@@ -322,6 +354,9 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
         "frames_per_s": round((after["frames"] - before["frames"]) / seconds, 1),
         "long_tasks": len(long_tasks),
         "longest_task_ms": round(max(long_tasks, default=0.0), 1),
+        # The trace's tasks over 50 ms: how many, and the most CPU any of them used.
+        "traced_long_tasks": len(traced_long),
+        "long_task_max_cpu_ms": round(max((cpu for _, cpu in traced_long), default=0.0), 1),
         "main_busy_ms_per_s": round(spent["TaskDuration"] * 1000 / seconds, 1),
         "main_busy_ms_per_1000_updates": per_1000(spent["TaskDuration"]),
         "main_cpu_ms_per_1000_updates": per_1000(spent["ThreadTime"]),
@@ -380,7 +415,8 @@ def describe(figures: dict[str, Any]) -> str:
         f"{figures['rate_target']:>8,.0f} updates/s offered, "
         f"{figures['updates_per_s']:>8,.0f} sent: "
         f"{figures['frames_per_s']:.1f} frames/s, {figures['long_tasks']} long tasks "
-        f"(longest {figures['longest_task_ms']:.0f} ms); per 1,000 updates: main thread busy "
+        f"(longest {figures['longest_task_ms']:.0f} ms, at most "
+        f"{figures['long_task_max_cpu_ms']:.0f} ms of CPU); per 1,000 updates: main thread busy "
         f"{figures['main_busy_ms_per_1000_updates']} ms, its CPU "
         f"{figures['main_cpu_ms_per_1000_updates']} ms, renderer CPU "
         f"{figures['renderer_cpu_ms_per_1000_updates']} ms; display lag p50 {lag['p50']} ms "

@@ -58,7 +58,9 @@ def dashboard_section(found: dict[str, Any]) -> list[str]:
         f"{recording['updates_per_s']:,.0f} updates/s ({recording['recorded_at']}), no pipeline "
         f"running beside it; {found['warmup_s']:g} s warm-up, then {found['duration_s']:g} s "
         "measured per rate. Busy: the renderer main thread's task time (DevTools "
-        "`Performance.getMetrics` TaskDuration); CPU: its CPU time (ThreadTime), and the whole "
+        "`Performance.getMetrics` TaskDuration); long tasks: PerformanceObserver `longtask`, and "
+        "the most CPU time one of them used (DevTools trace); CPU: its CPU time (ThreadTime), "
+        "and the whole "
         "renderer's (feed worker, compositor and raster included); display lag: for how long the "
         "page had been sent an inquiry newer than the blotter's top row; reactions: from "
         "acting to the first frame showing the effect. Command: `tradefast bench dashboard`.",
@@ -73,10 +75,10 @@ def dashboard_section(found: dict[str, Any]) -> list[str]:
 
 def dashboard_table(runs: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| updates/s | frames/s | long tasks (longest ms) | main thread busy ms per 1,000 "
-        "updates | its CPU ms per 1,000 | renderer CPU ms per 1,000 | main thread ms/s: script "
-        "/ style / layout | display lag p50 / max ms | pause / resume / filter / unfilter ms "
-        "| load before → after |",
+        "| updates/s | frames/s | long tasks (longest ms; most CPU in one) | main thread busy ms "
+        "per 1,000 updates | its CPU ms per 1,000 | renderer CPU ms per 1,000 | main thread "
+        "ms/s: script / style / layout | display lag p50 / max ms | pause / resume / filter / "
+        "unfilter ms | load before → after |",
         "|---:|---:|---|---:|---:|---:|---|---|---|---|",
     ]
     for run in runs:
@@ -89,7 +91,8 @@ def dashboard_table(runs: list[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"| {run['updates_per_s']:,.0f} | {run['frames_per_s']:.1f} "
-            f"| {run['long_tasks']} ({run['longest_task_ms']:.0f}) "
+            f"| {run['long_tasks']} ({run['longest_task_ms']:.0f}; "
+            f"{run['long_task_max_cpu_ms']:.0f}) "
             f"| {_number(run['main_busy_ms_per_1000_updates'])} "
             f"| {_number(run['main_cpu_ms_per_1000_updates'])} "
             f"| {_number(run['renderer_cpu_ms_per_1000_updates'])} "
