@@ -136,8 +136,10 @@ integration-test: setup
 	$(PY) -m tradefast.integration
 
 # The end-to-end benchmark (docs/bench.md): hop floor, e2e at 1k and 10k/s on the Rust and the
-# reference core, max-rate search; writes bench/results/<date>.{json,md,png}. Reuses Kafka and
+# reference core, max-rate search, then the dashboard alone in Chromium under recorded gateway
+# frames at 1k, 10k and 30k updates/s; writes bench/results/<date>.{json,md,png}. Reuses Kafka and
 # Redis when they answer at the configured addresses, else starts and stops them.
 .PHONY: bench
 bench: setup
+	@$(PY) -m tradefast.infra.system_packages bench
 	$(BIN)/tradefast bench suite --out bench/results

@@ -131,3 +131,65 @@ def test_report_has_every_run_its_cost_the_targets_and_a_plot(tmp_path: Path) ->
     assert "- sustained ≥ 30,000/s (goal 50,000/s): 30,000/s (met)" in table
     assert png_path.read_bytes().startswith(b"\x89PNG")
     assert png_path.name == "2026-01-02T030405Z.png"
+
+
+def dashboard_run(rate: float, frames_per_s: float, longest_ms: float) -> dict[str, Any]:
+    return {
+        "rate_target": rate,
+        "updates_per_s": rate,
+        "frames_per_s": frames_per_s,
+        "long_tasks": 1 if longest_ms > 50 else 0,
+        "longest_task_ms": longest_ms,
+        "long_task_max_cpu_ms": longest_ms / 5,
+        "main_busy_ms_per_s": 100.0,
+        "main_busy_ms_per_1000_updates": 1e5 / rate,
+        "main_cpu_ms_per_1000_updates": 5e4 / rate,
+        "renderer_cpu_ms_per_1000_updates": 2e5 / rate,
+        "main_ms_per_s": {"script": 20.0, "style": 5.0, "layout": 30.0},
+        "display_lag_ms": {"p50": 40.0, "max": 90.0 if rate < 30_000 else 1_500.0, "last": 40.0},
+        "reactions_ms": {
+            "pause_ms": 20.0,
+            "resume_ms": 25.0,
+            "filter_ms": 60.0,
+            "unfilter_ms": 45.0,
+        },
+        "replay": {"messages": 5000, "updates": 100_000, "speed": 1.0, "prepare_s": 1.0},
+        "loadavg_before": [1.0, 1.0, 1.0],
+        "loadavg": [1.2, 1.0, 1.0],
+    }
+
+
+def test_report_has_the_dashboard_section_and_its_targets(tmp_path: Path) -> None:
+    found = results()
+    found["dashboard"] = {
+        "command": "tradefast bench dashboard",
+        "recording": {"updates": 55_593, "updates_per_s": 11_164.3, "recorded_at": "2026-01-02"},
+        "dist": "web/dist",
+        "viewport": {"width": 1600, "height": 900},
+        "warmup_s": 4.0,
+        "duration_s": 10.0,
+        "runs": [
+            dashboard_run(1_000, 59.5, 20.0),
+            dashboard_run(10_000, 58.0, 45.0),
+            dashboard_run(30_000, 50.0, 70.0),
+        ],
+    }
+    _, md_path, _ = write_report(found, tmp_path)
+    table = md_path.read_text()
+    section = table[table.index("## Dashboard") :]
+    assert "55,593 inquiry updates recorded from a gateway at 11,164 updates/s" in section
+    rows = [line for line in section.splitlines() if line[2:3].isdigit()]
+    assert rows[1] == (
+        "| 10,000 | 58.0 | 0 (45; 9) | 10.0 | 5.0 | 20.0 | 20 / 5 / 30 | 40 / 90 "
+        "| 20 / 25 / 60 / 45 | 1.0 → 1.2 |"
+    )
+    assert "- ≥ 55 frames/s at 10,000 updates/s: 58.0 (met)" in section
+    assert "- no long task over 50 ms at 10,000 updates/s: 0, longest 45 ms (met)" in section
+    assert (
+        "- main-thread busy ≤ 20 ms per 1,000 updates at 10,000 updates/s: 10.0 ms (met)" in section
+    )
+    assert (
+        "- filters and Pause react within 100 ms at 30,000 updates/s: slowest 60 ms (met)"
+        in section
+    )
+    assert "display lag at most 1500.00 ms (under 1000.00 ms: not met)" in section

@@ -1,4 +1,4 @@
-// Live charts (uPlot), fed once per second from the model's history.
+// Live charts (uPlot), fed once per second with the feed worker's per-second history.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
@@ -47,12 +47,21 @@ export class Charts {
     ]);
   }
 
-  /** @param {import("./model.js").Model} model */
-  update(model) {
-    const c = model.history.columns;
-    this.rate.setData([c.t, c.rate]);
-    this.done.setData([c.t, c.doneRatio]);
-    this.latency.setData([c.t, c.p50, c.p99]);
-    this.stages.setData([c.t, c.enrich, c.decide, c.deliver]);
+  /**
+   * Redraws one chart per animation frame: four in one task could take longer than a frame.
+   * @param {Record<string, (number | null)[]>} c one column per series, one point per second
+   */
+  update(c) {
+    const draws = [
+      () => this.rate.setData([c.t, c.rate]),
+      () => this.done.setData([c.t, c.doneRatio]),
+      () => this.latency.setData([c.t, c.p50, c.p99]),
+      () => this.stages.setData([c.t, c.enrich, c.decide, c.deliver]),
+    ];
+    const next = () => {
+      draws.shift()();
+      if (draws.length) requestAnimationFrame(next);
+    };
+    requestAnimationFrame(next);
   }
 }

@@ -1,25 +1,151 @@
-// The dashboard: frames from the gateway update the model as they arrive; the DOM is touched
-// once per animation frame, and the charts once per second.
+// The dashboard's main thread: the views only. The WebSocket, decoding and the model run in the
+// feed worker (worker.js), which sends back what to show; the main thread writes it into the DOM
+// and says what the user asks for (filters, search, Pause, scrolling, the selected inquiry).
 import "./styles.css";
 import { Blotter } from "./blotter.js";
 import { Charts } from "./charts.js";
-import { connectFeed } from "./feed.js";
 import { duration, integer } from "./format.js";
-import { Model } from "./model.js";
+import { HistoryPanel } from "./history.js";
+import { inNextFrame } from "./paint.js";
 import { PositionsGrid } from "./positions.js";
 import { watchServices } from "./services.js";
 
-const model = new Model();
-const blotter = new Blotter(document.querySelector("#blotter tbody"));
-const grid = new PositionsGrid(document.getElementById("positions"));
-const charts = new Charts();
 const $ = (id) => document.getElementById(id);
+const worker = new Worker("worker.js", { type: "module" });
+const grid = new PositionsGrid($("positions"));
+const charts = new Charts();
+const history = new HistoryPanel($("inquiry"), () => select(null));
+// `seq` numbers each change: a view made before the last change is stale for the blotter (rows
+// that moved after Pause was clicked, or that a filter has since hidden).
+const query = { seq: 0, book: "", instrument: "", status: "", search: "", from: 0, count: 0, paused: false, selected: null };
+// Why the blotter is paused: the button, or scrolling away from the newest rows.
+let pausedBy = null;
+const blotter = new Blotter($("blotter-scroll"), $("blotter-sizer"), $("blotter"), {
+  onWindow: (from, count) => {
+    if (from > 0 && !query.paused) setPaused("scroll");
+    if (from === 0 && pausedBy === "scroll") setPaused(null);
+    ask({ from, count });
+  },
+  onSelect: (id) => select(id),
+});
 
-let frames = 0;
-let framesPerSecond = 0;
-// Exposed for the browser test's measurements.
-window.tradefast = { model, stats: { batches: 0, animationFrames: 0, renderMs: 0, decodeMs: 0 } };
-const feed = { updates: 0, reconnects: 0, since: null, snapshot: "–", renderMs: 0, renders: 0 };
+// Exposed for the browser test and the benchmark.
+const stats = { views: 0, viewMs: 0, animationFrames: 0, frames: 0, updates: 0 };
+window.tradefast = { stats };
+const feed = { reconnects: 0, since: null, views: 0, viewMs: 0 };
+
+function ask(change) {
+  Object.assign(query, change, { seq: query.seq + 1 });
+  worker.postMessage({ type: "query", query });
+  // The rows still being written are stale now: the worker may send the fresh ones at once.
+  if (blotter.abandon()) shown(0);
+}
+
+function shown(costMs) {
+  worker.postMessage({ type: "shown", costMs });
+}
+
+function select(id) {
+  blotter.select(id);
+  ask({ selected: id });
+}
+
+function setPaused(by) {
+  pausedBy = by;
+  const button = $("pause");
+  button.textContent = by ? "Resume" : "Pause";
+  button.classList.toggle("active", by !== null);
+  button.title = by === "scroll" ? "paused while scrolled down: scroll to the top or resume" : "";
+  if (by === null && blotter.from !== 0) blotter.toTop();
+  ask({ paused: by !== null, from: by === null ? 0 : query.from });
+}
+
+worker.onmessage = ({ data }) => {
+  if (data.type === "view") {
+    const started = performance.now();
+    if (data.positions) {
+      if (data.positions.names) fillFilters(data.positions.names);
+      grid.apply(data.positions);
+    }
+    if (data.history) history.show(data.history);
+    const scriptMs = performance.now() - started;
+    stats.views += 1;
+    stats.viewMs += scriptMs;
+    if (data.blotter && data.seq === query.seq) {
+      blotter.show(data.blotter, data.urgent, (ms) => shown(scriptMs + ms));
+    } else {
+      inNextFrame(() => {}, (ms) => shown(scriptMs + ms));
+    }
+  } else if (data.type === "second") {
+    everySecond(data);
+  } else if (data.type === "state") {
+    setConnection(data.state, data.detail);
+  }
+};
+
+function fillFilters({ books, instruments }) {
+  for (const [select, values] of [[$("filter-book"), books], [$("filter-instrument"), instruments]]) {
+    const present = new Set([...select.options].map((o) => o.value));
+    for (const value of values) if (!present.has(value)) select.add(new Option(value, value));
+  }
+}
+
+function setConnection(state, detail) {
+  if (state === "live") feed.since = new Date();
+  if (state === "reconnecting") { feed.since = null; feed.reconnects += 1; }
+  const element = $("conn");
+  element.dataset.state = state;
+  $("conn-text").textContent = state;
+  element.title = detail;
+}
+
+function everySecond({ columns, last, feed: counts }) {
+  charts.update(columns);
+  if (last) {
+    $("kpi-rate").textContent = integer(last.rate);
+    $("kpi-done").textContent = last.doneRatio === null ? "–" : last.doneRatio.toFixed(1) + " %";
+    $("kpi-p50").textContent = duration(last.p50);
+    $("kpi-p99").textContent = duration(last.p99);
+    $("kpi-updates").textContent = integer(last.updates);
+  }
+  $("kpi-fps").textContent = String(stats.animationFrames - stats.frames);
+  stats.frames = stats.animationFrames;
+  stats.updates = counts.updates;
+  $("feed-frames").textContent = integer(counts.frames);
+  $("feed-updates").textContent = integer(counts.updates);
+  $("feed-snapshot").textContent = counts.snapshot
+    ? `${counts.snapshot.inquiries} inquiries, ${counts.snapshot.positions} positions` : "–";
+  $("feed-since").textContent = feed.since ? feed.since.toLocaleTimeString() : "–";
+  $("feed-reconnects").textContent = String(feed.reconnects);
+  const views = stats.views - feed.views;
+  $("feed-render").textContent = views ? duration((stats.viewMs - feed.viewMs) / views) : "–";
+  $("feed-worker").textContent = `${Math.round(counts.busyMs)} ms/s`;
+  feed.views = stats.views;
+  feed.viewMs = stats.viewMs;
+}
+
+function countFrames() {
+  stats.animationFrames += 1;
+  requestAnimationFrame(countFrames);
+}
+
+function wireControls() {
+  for (const [id, field] of [["filter-book", "book"], ["filter-instrument", "instrument"], ["filter-status", "status"]]) {
+    $(id).addEventListener("change", (event) => filter({ [field]: event.target.value }));
+  }
+  $("search").addEventListener("input", (event) => filter({ search: event.target.value.replace(/\D/g, "") }));
+  $("search").addEventListener("keydown", (event) => {
+    // Enter opens the history of the first match.
+    if (event.key === "Enter" && blotter.rows[0].id !== null) select(blotter.rows[0].id);
+  });
+  $("pause").addEventListener("click", () => setPaused(pausedBy ? null : "button"));
+}
+
+function filter(change) {
+  blotter.toTop();
+  if (pausedBy === "scroll") setPaused(null);
+  ask({ ...change, from: 0 });
+}
 
 async function gatewayUrl() {
   const response = await fetch("config.json", { cache: "no-store" });
@@ -30,112 +156,22 @@ async function gatewayUrl() {
   return url.toString();
 }
 
-function setConnection(state, detail) {
-  if (state === "live") feed.since = new Date();
-  if (state === "reconnecting") { feed.since = null; feed.reconnects += 1; }
-  const element = $("conn");
-  element.dataset.state = state;
-  $("conn-text").textContent = state === "live" ? "live" : state;
-  element.title = detail;
-}
-
-function refreshFilters() {
-  if (!model.filtersDirty) return;
-  model.filtersDirty = false;
-  fillSelect($("filter-book"), [...model.books].sort());
-  fillSelect($("filter-instrument"), [...model.instruments].sort());
-}
-
-function fillSelect(select, values) {
-  const present = new Set([...select.options].map((o) => o.value));
-  for (const value of values) {
-    if (!present.has(value)) select.add(new Option(value, value));
-  }
-}
-
-function onAnimationFrame(now) {
-  const started = performance.now();
-  frames += 1;
-  refreshFilters();
-  blotter.render(model, now);
-  grid.render(model);
-  const stats = window.tradefast.stats;
-  stats.animationFrames += 1;
-  stats.renderMs += performance.now() - started;
-  requestAnimationFrame(onAnimationFrame);
-}
-
-function everySecond() {
-  model.tick(Date.now());
-  framesPerSecond = frames;
-  frames = 0;
-  charts.update(model);
-  const last = model.history.last();
-  if (last) {
-    $("kpi-rate").textContent = integer(last.rate);
-    $("kpi-done").textContent = last.doneRatio === null ? "–" : last.doneRatio.toFixed(1) + " %";
-    $("kpi-p50").textContent = duration(last.p50);
-    $("kpi-p99").textContent = duration(last.p99);
-    $("kpi-updates").textContent = integer(last.updates);
-  }
-  $("kpi-fps").textContent = String(framesPerSecond);
-  const stats = window.tradefast.stats;
-  $("feed-frames").textContent = integer(stats.batches);
-  $("feed-updates").textContent = integer(feed.updates);
-  $("feed-snapshot").textContent = feed.snapshot;
-  $("feed-since").textContent = feed.since ? feed.since.toLocaleTimeString() : "–";
-  $("feed-reconnects").textContent = String(feed.reconnects);
-  const frameCount = stats.animationFrames - feed.renders;
-  $("feed-render").textContent = frameCount ? duration((stats.renderMs - feed.renderMs) / frameCount) : "–";
-  feed.renders = stats.animationFrames;
-  feed.renderMs = stats.renderMs;
-}
-
-function wireControls() {
-  for (const [id, field] of [["filter-book", "book"], ["filter-instrument", "instrument"], ["filter-status", "status"]]) {
-    $(id).addEventListener("change", (event) => {
-      blotter.filter[field] = event.target.value;
-      model.blotterDirty = true;
-    });
-  }
-  $("pause").addEventListener("click", (event) => {
-    blotter.paused = !blotter.paused;
-    event.target.textContent = blotter.paused ? "Resume" : "Pause";
-    event.target.classList.toggle("active", blotter.paused);
-    model.blotterDirty = true;
-  });
-}
-
-function showServicesDown(line) {
-  const element = $("services");
-  element.hidden = line === null;
-  element.textContent = line || "";
-}
-
 async function start() {
   wireControls();
-  requestAnimationFrame(onAnimationFrame);
-  setInterval(everySecond, 1000);
-  watchServices(showServicesDown);
+  requestAnimationFrame(countFrames);
+  watchServices((line) => {
+    $("services").hidden = line === null;
+    $("services").textContent = line || "";
+  });
   let url;
   try {
     url = await gatewayUrl();
-    $("feed-url").textContent = url.replace(/token=[^&]*/, "token=…");
   } catch (error) {
     setConnection("error", `no gateway configuration: ${error}`);
     return;
   }
-  connectFeed(url, {
-    onBatch: (batch, receivedMs) => {
-      const stats = window.tradefast.stats;
-      stats.batches += 1;
-      feed.updates += batch.inquiries.length;
-      if (batch.snapshot) feed.snapshot = `${batch.inquiries.length} inquiries, ${batch.positions.length} positions`;
-      model.apply(batch, receivedMs);
-      stats.decodeMs += performance.now() + performance.timeOrigin - receivedMs;
-    },
-    onState: setConnection,
-  });
+  $("feed-url").textContent = url.replace(/token=[^&]*/, "token=…");
+  worker.postMessage({ type: "connect", url });
 }
 
 start();

@@ -1,28 +1,54 @@
-// Everything the page shows, updated per frame without touching the DOM; the views read it once
-// per animation frame.
+// Everything the page knows, kept in the feed worker: the latest version of each recent inquiry
+// with the states the page saw it in, the positions, and the per-second figures. No DOM here:
+// the views ask for what they show (blotter.js's rows, lifecycle.js's history).
 import { Status } from "./wire.js";
 
-const KEEP_INQUIRIES = 5000;
+export const KEEP_INQUIRIES = 20_000;
 const HISTORY_SECONDS = 120;
 
+/**
+ * One inquiry: its latest version (a decoded Inquiry) and, per version the page received, the
+ * status and when it came. States the gateway conflated away never arrive: lifecycle.js shows
+ * them from the stamps that later versions carry.
+ */
+export class InquiryRecord {
+  constructor(inquiry, receivedMs, snapshot) {
+    this.id = inquiry.inquiryId;
+    this.idText = String(inquiry.inquiryId);
+    this.latest = inquiry;
+    /** @type {{status: number, version: number, receivedMs: number, snapshot: boolean}[]} */
+    this.seen = [];
+    this.see(inquiry, receivedMs, snapshot);
+  }
+
+  see(inquiry, receivedMs, snapshot) {
+    this.latest = inquiry;
+    this.seen.push({ status: inquiry.status, version: inquiry.version, receivedMs, snapshot });
+  }
+}
+
 export class Model {
-  constructor() {
-    /** @type {Map<number, any>} latest version by inquiry id */
+  constructor(keep = KEEP_INQUIRIES) {
+    this.keep = keep;
+    /** @type {Map<number, InquiryRecord>} */
     this.inquiries = new Map();
-    /** ids in order of first sighting, newest last */
+    /** ids in the order the page first saw them, newest last */
     this.order = [];
-    /** @type {Map<string, {book: string, instrument: string, notional: number, quantity: number, sequence: number, changedMs: number}>} */
+    /** @type {Map<string, {book: string, instrument: string, notional: number, quantity: number, sequence: number}>} */
     this.positions = new Map();
+    /** keys whose position changed since the views last took them */
+    this.changedPositions = new Set();
     this.books = new Set();
     this.instruments = new Set();
-    this.blotterDirty = true;
-    this.positionsDirty = true;
-    this.filtersDirty = true;
+    /** bumps when the set of books or instruments grows, or on a snapshot */
+    this.namesVersion = 0;
+    /** bumps on every change the blotter may show */
+    this.version = 0;
     this.second = new SecondStats();
     this.history = new History(HISTORY_SECONDS);
   }
 
-  /** @param {any} batch @param {number} receivedMs */
+  /** @param {any} batch a decoded InquiryBatch @param {number} receivedMs */
   apply(batch, receivedMs) {
     if (batch.snapshot) this.reset();
     const receivedNs = receivedMs * 1e6;
@@ -30,20 +56,21 @@ export class Model {
     for (const inquiry of batch.inquiries) {
       const id = inquiry.inquiryId;
       const held = this.inquiries.get(id);
-      if (held !== undefined && held.version >= inquiry.version) continue;
+      if (held !== undefined && held.latest.version >= inquiry.version) continue;
       inquiry.receivedNs = receivedNs;
-      if (held === undefined) this.order.push(id);
-      this.inquiries.set(id, inquiry);
+      if (held === undefined) {
+        this.inquiries.set(id, new InquiryRecord(inquiry, receivedMs, batch.snapshot));
+        this.order.push(id);
+      } else {
+        held.see(inquiry, receivedMs, batch.snapshot);
+      }
       this.noteNames(inquiry.bookId, inquiry.instrumentId);
       if (!batch.snapshot && (inquiry.status === Status.DONE || inquiry.status === Status.NOT_DONE)) {
         this.second.completed(inquiry, receivedNs);
       }
     }
-    if (this.order.length > KEEP_INQUIRIES * 1.2) {
-      for (const id of this.order.splice(0, this.order.length - KEEP_INQUIRIES)) {
-        this.inquiries.delete(id);
-      }
-    }
+    if (batch.inquiries.length) this.version += 1;
+    this.evict();
     for (const position of batch.positions) {
       const key = `${position.bookId}|${position.instrumentId}`;
       this.noteNames(position.bookId, position.instrumentId);
@@ -53,24 +80,40 @@ export class Model {
         notional: position.notional,
         quantity: position.quantity,
         sequence: position.sequence,
-        changedMs: batch.snapshot ? 0 : receivedMs,
       });
-      this.positionsDirty = true;
+      this.changedPositions.add(key);
     }
-    if (batch.inquiries.length) this.blotterDirty = true;
+  }
+
+  /** Keep the newest `keep` inquiries; evicting in steps keeps this O(1) per update. */
+  evict() {
+    if (this.order.length <= this.keep * 1.2) return;
+    const end = this.order.length - this.keep;
+    for (let i = 0; i < end; i++) this.inquiries.delete(this.order[i]);
+    this.order = this.order.slice(end);
   }
 
   reset() {
     this.inquiries.clear();
     this.order = [];
     this.positions.clear();
-    this.blotterDirty = true;
-    this.positionsDirty = true;
+    this.changedPositions.clear();
+    this.namesVersion += 1;
+    this.version += 1;
   }
 
   noteNames(book, instrument) {
-    if (!this.books.has(book)) { this.books.add(book); this.filtersDirty = true; this.positionsDirty = true; }
-    if (!this.instruments.has(instrument)) { this.instruments.add(instrument); this.filtersDirty = true; this.positionsDirty = true; }
+    if (!this.books.has(book)) { this.books.add(book); this.namesVersion += 1; }
+    if (!this.instruments.has(instrument)) { this.instruments.add(instrument); this.namesVersion += 1; }
+  }
+
+  /** The i-th newest inquiry (in the order the page first saw them). */
+  newest(i) {
+    return this.inquiries.get(this.order[this.order.length - 1 - i]);
+  }
+
+  get size() {
+    return this.order.length;
   }
 
   /** Close the current second: its figures go to the charts' history. */

@@ -1,7 +1,8 @@
-// Positions grid: books down, instruments across; a cell flashes when its position changes.
-import { signedCents, signedInteger } from "./format.js";
+// Positions grid: books down, instruments across, each cell the notional, quantity and DONE count
+// of its key as Redis holds them. The feed worker sends only the positions that changed; a cell
+// is written only when its value did, and flashes (at most once per FLASH_MS).
+import { integer, signedCents, signedInteger } from "./format.js";
 
-// At most one flash per cell per FLASH_MS, lit for FLASH_ON_MS of it.
 const FLASH_MS = 1000;
 const FLASH_ON_MS = 250;
 
@@ -15,69 +16,57 @@ export class PositionsGrid {
     this.table = table;
     this.cells = new Map();
     this.totals = new Map();
-    this.flashing = new Set();
-    this.shape = "";
-    this.seen = new Map();
   }
 
-  /** @param {import("./model.js").Model} model */
-  render(model) {
+  /**
+   * @param {{names: {books: string[], instruments: string[]} | null,
+   *          cells: {key: string, notional: number, quantity: number, sequence: number}[],
+   *          totals: {instrument: string, notional: number, quantity: number, sequence: number}[]}} delta
+   */
+  apply(delta) {
+    if (delta.names) this.build(delta.names.books, delta.names.instruments);
     const now = performance.now();
-    for (const cell of this.flashing) {
-      if (now - cell.flashedMs > FLASH_ON_MS) {
-        cell.flash = "";
-        cell.td.className = sideClass(Number(cell.td.dataset.notional));
-        this.flashing.delete(cell);
-      }
+    for (const position of delta.cells) {
+      const cell = this.cells.get(position.key);
+      if (cell !== undefined) this.write(cell, position, now, !delta.names);
     }
-    if (!model.positionsDirty) return;
-    model.positionsDirty = false;
-    const books = [...model.books].sort();
-    const instruments = [...model.instruments].sort();
-    const shape = books.join(",") + "/" + instruments.join(",");
-    if (shape !== this.shape) this.build(books, instruments, shape);
-    const totals = new Map();
-    for (const position of model.positions.values()) {
-      const total = totals.get(position.instrument) ?? { notional: 0, quantity: 0 };
-      total.notional += position.notional;
-      total.quantity += position.quantity;
-      totals.set(position.instrument, total);
-    }
-    for (const [instrument, total] of totals) {
-      const cell = this.totals.get(instrument);
-      if (cell === undefined) continue;
-      cell.notional.textContent = signedCents(total.notional);
-      cell.quantity.textContent = signedInteger(total.quantity);
-    }
-    for (const [key, position] of model.positions) {
-      const cell = this.cells.get(key);
-      if (cell === undefined) continue;
-      const stamp = `${position.notional}/${position.quantity}/${position.sequence}`;
-      if (this.seen.get(key) === stamp) continue;
-      const first = !this.seen.has(key);
-      this.seen.set(key, stamp);
-      cell.notional.textContent = signedCents(position.notional);
-      cell.quantity.textContent = signedInteger(position.quantity);
-      cell.td.dataset.notional = String(position.notional);
-      cell.td.dataset.quantity = String(position.quantity);
-      // A flash is one class on, one class off (two repaints), at most one per FLASH_MS: cheap
-      // even when every key changes many times a second.
-      if (!first && position.changedMs && now - cell.flashedMs > FLASH_MS) {
-        cell.flashedMs = now;
-        cell.flash = position.notional >= cell.lastNotional ? " flash-up" : " flash-down";
-        this.flashing.add(cell);
-      }
-      cell.td.className = sideClass(position.notional) + cell.flash;
-      cell.lastNotional = position.notional;
+    for (const total of delta.totals) {
+      const cell = this.totals.get(total.instrument);
+      if (cell !== undefined) this.write(cell, total, now, false);
     }
   }
 
-  build(books, instruments, shape) {
-    this.shape = shape;
+  write(cell, position, now, flash) {
+    if (cell.notional === position.notional && cell.quantity === position.quantity && cell.sequence === position.sequence) return;
+    const first = cell.notional === null;
+    const up = position.notional >= cell.notional;
+    cell.notional = position.notional;
+    cell.quantity = position.quantity;
+    cell.sequence = position.sequence;
+    cell.notionalText.textContent = signedCents(position.notional);
+    cell.quantityText.textContent = signedInteger(position.quantity);
+    cell.doneText.textContent = `${integer(position.sequence)} DONE`;
+    if (cell.total) return;
+    cell.td.dataset.notional = String(position.notional);
+    cell.td.dataset.quantity = String(position.quantity);
+    cell.td.dataset.done = String(position.sequence);
+    cell.td.className = sideClass(position.notional) + (cell.flashing ? ` ${cell.flashing}` : "");
+    // A flash is one class on and one off, at most once per FLASH_MS: cheap even when every key
+    // changes many times a second.
+    if (flash && !first && now - cell.flashedMs > FLASH_MS) {
+      cell.flashedMs = now;
+      cell.flashing = up ? "flash-up" : "flash-down";
+      cell.td.classList.add(cell.flashing);
+      setTimeout(() => {
+        cell.flashing = "";
+        cell.td.className = sideClass(cell.notional);
+      }, FLASH_ON_MS);
+    }
+  }
+
+  build(books, instruments) {
     this.cells.clear();
     this.totals.clear();
-    this.flashing.clear();
-    this.seen.clear();
     const head = this.table.tHead;
     const body = this.table.tBodies[0];
     const foot = this.table.tFoot;
@@ -97,31 +86,39 @@ export class PositionsGrid {
       th.textContent = book;
       tr.appendChild(th);
       for (const instrument of instruments) {
-        const td = tr.insertCell();
-        td.className = "pos flat";
-        td.dataset.key = `${book}|${instrument}`;
-        const notional = document.createElement("div");
-        notional.className = "notional";
-        notional.textContent = "–";
-        const quantity = document.createElement("div");
-        quantity.className = "qty";
-        td.append(notional, quantity);
-        this.cells.set(td.dataset.key, { td, notional, quantity, flashedMs: 0, lastNotional: 0, flash: "" });
+        const cell = this.makeCell(tr, "pos flat", false);
+        cell.td.dataset.key = `${book}|${instrument}`;
+        this.cells.set(cell.td.dataset.key, cell);
       }
     }
     const fr = foot.insertRow();
     const label = document.createElement("th");
     label.textContent = "ALL";
     fr.appendChild(label);
-    for (const instrument of instruments) {
-      const td = fr.insertCell();
-      td.className = "pos total";
-      const notional = document.createElement("div");
-      notional.className = "notional";
-      const quantity = document.createElement("div");
-      quantity.className = "qty";
-      td.append(notional, quantity);
-      this.totals.set(instrument, { notional, quantity });
-    }
+    for (const instrument of instruments) this.totals.set(instrument, this.makeCell(fr, "pos total", true));
+  }
+
+  makeCell(tr, className, total) {
+    const td = tr.insertCell();
+    td.className = className;
+    const line = (cls, text) => {
+      const div = document.createElement("div");
+      div.className = cls;
+      div.textContent = text;
+      td.appendChild(div);
+      return div;
+    };
+    return {
+      td,
+      total,
+      notionalText: line("notional", "–"),
+      quantityText: line("qty", ""),
+      doneText: line("done", ""),
+      notional: null,
+      quantity: null,
+      sequence: null,
+      flashedMs: 0,
+      flashing: "",
+    };
   }
 }

@@ -12,6 +12,8 @@ BENCHMARK_MODULES = (
     "tradefast.bench.max",
     "tradefast.bench.frontier",
     "tradefast.bench.suite",
+    "tradefast.bench.record_frames",
+    "tradefast.bench.dashboard",
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradefast.bench.frontier import frontier_table
-from tradefast.bench.targets import targets
+from tradefast.bench.targets import dashboard_targets, targets
 
 STAGES = ("created_to_enriched", "enriched_to_decided", "decided_to_client")
 # The pipeline's processes in the order an inquiry meets them; the bench client comes last, apart.
@@ -43,7 +43,70 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *(f"- {line}" for line in targets(results)),
     ]
+    if "dashboard" in results:
+        lines += ["", *dashboard_section(results["dashboard"])]
     return "\n".join(lines) + "\n"
+
+
+def dashboard_section(found: dict[str, Any]) -> list[str]:
+    """The page alone under recorded frames (`bench dashboard`): one row per replayed rate."""
+    recording = found["recording"]
+    return [
+        "## Dashboard",
+        "",
+        f"The page (`{found['dist']}`) in Chromium ({found['viewport']['width']}x"
+        f"{found['viewport']['height']}), fed by the replay server with "
+        f"{recording['updates']:,} inquiry updates recorded from a gateway at "
+        f"{recording['updates_per_s']:,.0f} updates/s ({recording['recorded_at']}), no pipeline "
+        f"running beside it; {found['warmup_s']:g} s warm-up, then {found['duration_s']:g} s "
+        "measured per rate. Busy: the renderer main thread's task time (DevTools "
+        "`Performance.getMetrics` TaskDuration); long tasks: PerformanceObserver `longtask`, and "
+        "the most CPU time one of them used (DevTools trace); CPU: its CPU time (ThreadTime), "
+        "and the whole "
+        "renderer's (feed worker, compositor and raster included); display lag: for how long the "
+        "page had been sent an inquiry newer than the blotter's top row; reactions: from "
+        "acting to the first frame showing the effect. Command: `tradefast bench dashboard`.",
+        "",
+        *dashboard_table(found["runs"]),
+        "",
+        "Targets:",
+        "",
+        *(f"- {line}" for line in dashboard_targets(found["runs"])),
+    ]
+
+
+def dashboard_table(runs: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| updates/s | frames/s | long tasks (longest ms; most CPU in one) | main thread busy ms "
+        "per 1,000 updates | its CPU ms per 1,000 | renderer CPU ms per 1,000 | main thread "
+        "ms/s: script / style / layout | display lag p50 / max ms | pause / resume / filter / "
+        "unfilter ms | load before → after |",
+        "|---:|---:|---|---:|---:|---:|---|---|---|---|",
+    ]
+    for run in runs:
+        parts = run["main_ms_per_s"]
+        lag = run["display_lag_ms"]
+        reactions = run["reactions_ms"]
+        reacted = " / ".join(
+            f"{reactions[name]:.0f}" if name in reactions else "-"
+            for name in ("pause_ms", "resume_ms", "filter_ms", "unfilter_ms")
+        )
+        lines.append(
+            f"| {run['updates_per_s']:,.0f} | {run['frames_per_s']:.1f} "
+            f"| {run['long_tasks']} ({run['longest_task_ms']:.0f}; "
+            f"{run['long_task_max_cpu_ms']:.0f}) "
+            f"| {_number(run['main_busy_ms_per_1000_updates'])} "
+            f"| {_number(run['main_cpu_ms_per_1000_updates'])} "
+            f"| {_number(run['renderer_cpu_ms_per_1000_updates'])} "
+            f"| {parts['script']:.0f} / {parts['style']:.0f} / {parts['layout']:.0f} "
+            f"| {_number(lag['p50'], 0)} / {_number(lag['max'], 0)} | {reacted} "
+            f"| {_load(run)} |"
+        )
+    return lines
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def _machine(results: dict[str, Any]) -> list[str]:

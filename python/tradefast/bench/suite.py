@@ -4,7 +4,11 @@ The machine's calibration and load; a broker warm-up at a moderate rate on the R
 one-hop floor (services' settings and linger 0); e2e at 1,000 and 10,000 inquiries/s with the
 Rust core, then the same with the Python reference core (each core on its own fresh pipeline),
 each step with its cost (CPU and Kafka requests per inquiry); the max-rate search on the Rust
-pipeline; then bench/results/<date>.json, .md and .png, and the table printed.
+pipeline; the frontier of Kafka's timers (each setting on its own fresh pipeline, `bench
+frontier`); a few seconds of the gateway's frames at about 10,000 updates/s recorded, and, once the
+servers are stopped, the dashboard alone in Chromium under those frames replayed at 1,000, 10,000
+and 30,000 updates/s (`bench dashboard`); then bench/results/<date>.json, .md and .png, and the
+tables printed.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tradefast import config
-from tradefast.bench import plot, report
+from tradefast.bench import dashboard, frames, plot, record_frames, report
 from tradefast.bench.calibrate import describe_host, host_after, host_before
 from tradefast.bench.e2e import (
     WARMUP_RATE,
@@ -92,6 +96,12 @@ def run_suite(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         if args.frontier_duration > 0
         else []
     )
+    print("recording gateway frames for the dashboard benchmark", flush=True)
+    recording = record_frames.record_pipeline(
+        settings, record_frames.DEFAULT_RATE, record_frames.DEFAULT_SECONDS
+    )
+    print(record_frames.describe(recording), flush=True)
+    frames.write(record_frames.default_path(settings), recording)
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": "make bench",
@@ -116,12 +126,20 @@ def write_report(results: dict[str, Any], out: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+def run_dashboard(settings: Settings) -> dict[str, Any]:
+    """The page alone under the frames `run_suite` recorded; the pipeline and the servers it
+    started are stopped by then, so the two cores are the page's."""
+    print("dashboard in Chromium under the recorded frames", flush=True)
+    return dashboard.run(dashboard.Options(record_frames.default_path(settings)))
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         settings = config.load()
         with servers_for(settings):
             results = run_suite(settings, args)
-    except (BenchError, InfraError, config.ConfigError, OSError) as exc:
+        results["dashboard"] = run_dashboard(settings)
+    except (BenchError, InfraError, config.ConfigError, OSError, frames.RecordingError) as exc:
         print(f"tradefast bench suite: {exc}", file=sys.stderr)
         return 1
     json_path, md_path, png_path = write_report(results, args.out)

@@ -31,7 +31,7 @@ class Program:
 
 JAVA = Program("java", "openjdk-17-jre-headless", "the Kafka broker")
 MAVEN = Program("mvn", "maven", "fetching the Kafka jars")
-CHROMIUM = Program("chromium", "chromium", "the dashboard's browser test")
+CHROMIUM = Program("chromium", "chromium", "the dashboard's browser test and benchmark")
 REDIS = Program("redis-server", "redis-server", "Redis")
 
 
@@ -81,11 +81,16 @@ def ensure(programs: list[Program]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m tradefast.infra.system_packages run|test`: what `make run` / `make test` need
-    from the OS (Redis is handled when it starts: a Python package may ship it)."""
-    wanted = {"run": [JAVA, MAVEN], "test": [JAVA, MAVEN, CHROMIUM]}
+    """`python -m tradefast.infra.system_packages run|test|bench`: what `make run` / `make test`
+    / `make bench` need from the OS (Redis is handled when it starts: a Python package may ship
+    it)."""
+    wanted = {
+        "run": [JAVA, MAVEN],
+        "test": [JAVA, MAVEN, CHROMIUM],
+        "bench": [JAVA, MAVEN, CHROMIUM],
+    }
     if len(argv) != 1 or argv[0] not in wanted:
-        print("usage: python -m tradefast.infra.system_packages run|test", file=sys.stderr)
+        print("usage: python -m tradefast.infra.system_packages run|test|bench", file=sys.stderr)
         return 2
     try:
         ensure(wanted[argv[0]])

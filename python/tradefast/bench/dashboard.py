@@ -1,0 +1,492 @@
+"""`tradefast bench dashboard`: the page alone, in a real Chromium, under recorded gateway frames.
+
+The page is served as the project serves it (`tradefast service dashboard`, web/dist), told that
+the gateway is the replay server (`tradefast.bench.replay`, its own process), which sends the
+frames of a `record-frames` file at each chosen rate of inquiry updates. No pipeline runs beside
+it, so the two cores are the page's and the replay's. For each rate, on a fresh page, after a
+warm-up, over the measured window:
+
+- frames/s: animation frames the page's main thread ran (a requestAnimationFrame counter);
+- long tasks: PerformanceObserver `longtask` entries (main-thread tasks over 50 ms), how many and
+  the longest; and from a DevTools trace of the window, the most CPU time any task over 50 ms
+  used (a long task with little CPU waited for a core that other processes held);
+- main-thread busy: the renderer main thread's task time (DevTools `Performance.getMetrics`,
+  `TaskDuration`), per 1,000 inquiry updates sent in the window;
+- display lag: for how long the page had been sent an inquiry newer than the one on the blotter's
+  top row (sampled 4 times a second); it grows without bound when the page falls behind, and
+  stays within a view or two when it conflates;
+- reactions: from the moment the bench acts until the first animation frame that shows the effect,
+  for pausing and resuming the blotter (a real mouse click) and for setting and clearing the book
+  filter;
+- the most bytes the replay server's socket held unread (the browser not reading).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tradefast import config
+from tradefast.bench import frames, report
+from tradefast.bench.calibrate import loadavg
+from tradefast.bench.e2e import BenchError
+from tradefast.bench.record_frames import default_path
+from tradefast.infra.netcheck import free_port
+
+RATES = (1_000.0, 10_000.0, 30_000.0)
+WARMUP_S = 4.0
+DURATION_S = 10.0
+# Replayed beyond the window, for the reaction probes after it.
+TAIL_S = 8.0
+LAG_SAMPLE_S = 0.25
+VIEWPORT = {"width": 1600, "height": 900}
+READY_TIMEOUT = 30.0
+WAIT_MS = 30_000
+REPO = Path(__file__).resolve().parents[3]
+DIST = REPO / "web" / "dist"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Runs in the page before its own code: counts animation frames and keeps long tasks.
+PROBE = """
+(() => {
+  const probe = { frames: 0, longTasks: [] };
+  window.__benchProbe = probe;
+  const count = () => { probe.frames += 1; requestAnimationFrame(count); };
+  requestAnimationFrame(count);
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) probe.longTasks.push(entry.duration);
+  }).observe({ type: "longtask", buffered: true });
+})();
+"""
+SAMPLE = """() => ({
+  wallMs: performance.timeOrigin + performance.now(),
+  frames: window.__benchProbe.frames,
+  longTasks: window.__benchProbe.longTasks.length,
+})"""
+TOP_ROW = """() => {
+  const cell = document.querySelector("#blotter tbody tr:not([hidden]) td");
+  return [performance.timeOrigin + performance.now(), cell ? cell.textContent.trim() : null];
+}"""
+# Resolves with the wall time of the first animation frame in which the blotter's visible rows
+# satisfy the condition.
+WAIT_FOR_ROWS = """([column, want, distinct]) => new Promise((resolve) => {
+  const check = () => {
+    const cells = [...document.querySelectorAll(
+      `#blotter tbody tr:not([hidden]) td:nth-child(${column})`)].map((c) => c.textContent.trim());
+    const ok = cells.length > 0 && (want === null
+      ? new Set(cells).size >= distinct : cells.every((text) => text === want));
+    if (ok) resolve(performance.timeOrigin + performance.now());
+    else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})"""
+SET_FILTER = """([id, value]) => {
+  const select = document.getElementById(id);
+  select.value = value;
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+}"""
+WAIT_FOR_PAUSED = """(paused) => new Promise((resolve) => {
+  const check = () => {
+    if (document.getElementById("pause").classList.contains("active") === paused) {
+      resolve(performance.timeOrigin + performance.now());
+    } else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})"""
+BOOK_COLUMN = 3
+LONG_TASK_MS = 50.0
+# DevTools Performance.getMetrics, in seconds: the renderer main thread's task time (wall clock,
+# what the DevTools timeline shows as busy), its CPU time, the CPU time of the page's whole
+# renderer process (main thread, workers, compositor, raster), and where the main thread's task
+# time went: script, style recalculation, layout.
+# A DevTools trace of the measured window, for each main-thread task's wall and CPU time: a task
+# over 50 ms that used a few ms of CPU waited for a core (other processes), not for the page.
+TRACE_CATEGORIES = ["toplevel"]
+TASK_EVENTS = ("ThreadControllerImpl::RunTask", "RunTask")
+METRICS = (
+    "TaskDuration",
+    "ThreadTime",
+    "ProcessTime",
+    "ScriptDuration",
+    "RecalcStyleDuration",
+    "LayoutDuration",
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    recording: Path
+    rates: tuple[float, ...] = RATES
+    warmup_s: float = WARMUP_S
+    duration_s: float = DURATION_S
+    # The built page to serve: web/dist, or another build to compare with.
+    dist: Path = DIST
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise BenchError(
+            "the dashboard benchmark needs Chromium (Debian: apt-get install chromium)"
+        )
+    return found
+
+
+def run(options: Options, report: Any = print) -> dict[str, Any]:
+    """Every rate of `options` on a fresh page; the figures, with the recording's header."""
+    from playwright.sync_api import sync_playwright
+
+    recording = frames.read(options.recording)
+    if not (options.dist / "index.html").is_file():
+        raise BenchError(f"{options.dist} holds no built page: run `make web`")
+    executable = chromium_path()
+    gateway_port = free_port()
+    results: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="tradefast-dashboard-bench-") as scratch,
+        _dashboard_server(Path(scratch), options.dist, gateway_port) as dashboard_url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            for rate in options.rates:
+                stats_path = Path(scratch) / f"replay-{rate:.0f}.json"
+                load_before = loadavg()
+                seconds = options.warmup_s + options.duration_s + TAIL_S
+                with _replay_server(
+                    options.recording, gateway_port, rate, seconds, stats_path
+                ) as start_ms:
+                    page_figures = _measure_page(browser, dashboard_url, start_ms, options)
+                sent = json.loads(stats_path.read_text())
+                figures = _figures(rate, page_figures, sent)
+                figures["loadavg_before"], figures["loadavg"] = load_before, loadavg()
+                report(describe(figures))
+                results.append(figures)
+        finally:
+            browser.close()
+    return {
+        "command": "tradefast bench dashboard",
+        "recording": {k: v for k, v in recording.header.items() if k != "wall_start_ns"},
+        "chromium": executable,
+        "dist": str(options.dist),
+        "viewport": VIEWPORT,
+        "warmup_s": options.warmup_s,
+        "duration_s": options.duration_s,
+        "runs": results,
+    }
+
+
+@contextmanager
+def _dashboard_server(scratch: Path, dist: Path, gateway_port: int) -> Iterator[str]:
+    """`tradefast service dashboard` on a free port, its gateway URL naming the replay server."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFAST_")}
+    env.update(
+        TRADEFAST_HOME=str(scratch),
+        TRADEFAST_DASHBOARD_PORT=str(port),
+        TRADEFAST_GATEWAY_PORT=str(gateway_port),
+        TRADEFAST_DASHBOARD_DIST=str(dist),
+    )
+    argv = [sys.executable, "-m", "tradefast", "service", "dashboard"]
+    with open(scratch / "dashboard.log", "wb") as log:
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, process)
+        yield url
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def _replay_server(
+    recording: Path, port: int, rate: float, seconds: float, stats: Path
+) -> Iterator[float]:
+    """The replay server, prepared; yields the wall time (ms) its live updates start at."""
+    argv = [sys.executable, "-m", "tradefast.bench.replay", "--frames", str(recording)]
+    argv += ["--port", str(port), "--rate", str(rate), "--seconds", str(seconds)]
+    argv += ["--stats", str(stats)]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        word, _, start_ms = process.stdout.readline().partition(" ")
+        if word != "ready":
+            raise BenchError(f"the replay server did not start (exit code {process.wait()})")
+        yield float(start_ms)
+    finally:
+        _stop(process)
+    if process.returncode != 0:
+        raise BenchError(f"the replay server exited with code {process.returncode}")
+
+
+def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> dict[str, Any]:
+    page = browser.new_page(viewport=VIEWPORT)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.add_init_script(PROBE)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.goto(url)
+        page.wait_for_selector("#conn[data-state='live']", timeout=WAIT_MS)
+        time.sleep(max(0.0, start_ms / 1000 + options.warmup_s - time.time()))
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        before, metrics_before = page.evaluate(SAMPLE), _metrics(cdp)
+        shown: list[tuple[float, str | None]] = []
+        end = time.monotonic() + options.duration_s
+        while time.monotonic() < end:
+            wall_ms, text = page.evaluate(TOP_ROW)
+            shown.append((wall_ms, text))
+            time.sleep(LAG_SAMPLE_S)
+        after, metrics_after = page.evaluate(SAMPLE), _metrics(cdp)
+        main_tasks = main_thread_tasks(json.loads(browser.stop_tracing()))
+        long_tasks: list[float] = page.evaluate(
+            f"() => window.__benchProbe.longTasks.slice({before['longTasks']})"
+        )
+        reactions = _reactions(page)
+        if errors:
+            raise BenchError(f"the page threw: {errors[0]}")
+        return {
+            "before": before,
+            "after": after,
+            "spent_s": {name: metrics_after[name] - metrics_before[name] for name in METRICS},
+            "long_tasks": long_tasks,
+            "main_tasks": main_tasks,
+            "shown": shown,
+            "reactions": reactions,
+        }
+    finally:
+        page.close()
+
+
+def main_thread_tasks(trace: dict[str, Any]) -> list[tuple[float, float]]:
+    """(wall ms, CPU ms) of each task of the page's renderer main thread in a DevTools trace of
+    the `toplevel` category: the CrRendererMain thread that ran the most (the page's; a spare
+    renderer idles)."""
+    events = trace.get("traceEvents", [])
+    mains = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M"
+        and e.get("name") == "thread_name"
+        and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    tasks: dict[tuple[int, int], list[tuple[float, float]]] = {thread: [] for thread in mains}
+    for e in events:
+        thread = (e.get("pid"), e.get("tid"))
+        if e.get("ph") == "X" and e.get("name") in TASK_EVENTS and thread in tasks:
+            tasks[thread].append((e.get("dur", 0) / 1000, e.get("tdur", 0) / 1000))
+    if not tasks:
+        return []
+    return max(tasks.values(), key=lambda found: sum(wall for wall, _ in found))
+
+
+def _metrics(cdp: Any) -> dict[str, float]:
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {name: float(metrics[name]) for name in METRICS}
+
+
+def _reactions(page: Any) -> dict[str, float]:
+    """Milliseconds from acting to the first animation frame that shows the effect."""
+    box = page.locator("#pause").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    found: dict[str, float] = {}
+    for name, paused in (("pause_ms", True), ("resume_ms", False)):
+        acted = time.time() * 1000
+        page.mouse.click(x, y)
+        found[name] = page.evaluate(WAIT_FOR_PAUSED, paused) - acted
+    books = page.eval_on_selector_all(
+        "#filter-book option", "(options) => options.map((o) => o.value).filter((v) => v)"
+    )
+    if books:
+        book = sorted(books)[0]
+        acted = time.time() * 1000
+        page.evaluate(SET_FILTER, ["filter-book", book])
+        found["filter_ms"] = page.evaluate(WAIT_FOR_ROWS, [BOOK_COLUMN, book, 1]) - acted
+        acted = time.time() * 1000
+        page.evaluate(SET_FILTER, ["filter-book", ""])
+        found["unfilter_ms"] = page.evaluate(WAIT_FOR_ROWS, [BOOK_COLUMN, None, 2]) - acted
+    return {name: round(ms, 1) for name, ms in found.items()}
+
+
+def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    before, after = page["before"], page["after"]
+    seconds = (after["wallMs"] - before["wallMs"]) / 1000
+    log = sent["sent"]
+    updates = _sent_by(log, after["wallMs"]) - _sent_by(log, before["wallMs"])
+    ids, times = sent["first_sent"]
+    lags = _display_lags(page["shown"], dict(zip(ids, times, strict=True)))
+    long_tasks = page["long_tasks"]
+    spent = page["spent_s"]
+    traced_long = [(wall, cpu) for wall, cpu in page["main_tasks"] if wall > LONG_TASK_MS]
+
+    def per_1000(spent_s: float) -> float | None:
+        return round(spent_s * 1e6 / updates, 2) if updates else None
+
+    return {
+        "rate_target": rate,
+        "updates_per_s": round(updates / seconds, 1),
+        "window_s": round(seconds, 2),
+        "frames_per_s": round((after["frames"] - before["frames"]) / seconds, 1),
+        "long_tasks": len(long_tasks),
+        "longest_task_ms": round(max(long_tasks, default=0.0), 1),
+        # The trace's tasks over 50 ms: how many, and the most CPU any of them used.
+        "traced_long_tasks": len(traced_long),
+        "long_task_max_cpu_ms": round(max((cpu for _, cpu in traced_long), default=0.0), 1),
+        "main_busy_ms_per_s": round(spent["TaskDuration"] * 1000 / seconds, 1),
+        "main_busy_ms_per_1000_updates": per_1000(spent["TaskDuration"]),
+        "main_cpu_ms_per_1000_updates": per_1000(spent["ThreadTime"]),
+        "renderer_cpu_ms_per_1000_updates": per_1000(spent["ProcessTime"]),
+        "main_ms_per_s": {
+            "script": round(spent["ScriptDuration"] * 1000 / seconds, 1),
+            "style": round(spent["RecalcStyleDuration"] * 1000 / seconds, 1),
+            "layout": round(spent["LayoutDuration"] * 1000 / seconds, 1),
+        },
+        "display_lag_ms": {
+            "p50": round(statistics.median(lags), 1) if lags else None,
+            "max": round(max(lags), 1) if lags else None,
+            "last": round(lags[-1], 1) if lags else None,
+        },
+        "reactions_ms": page["reactions"],
+        "replay": {
+            "messages": sent["messages"],
+            "updates": sent["updates"],
+            "speed": sent["speed"],
+            "prepare_s": sent["prepare_s"],
+            "max_unread_bytes": sent["max_buffered_bytes"],
+        },
+    }
+
+
+def _sent_by(log: list[list[float]], wall_ms: float) -> int:
+    """Updates the replay server had sent by `wall_ms`."""
+    index = bisect_left([entry[0] for entry in log], wall_ms)
+    return int(log[index - 1][1]) if index > 0 else 0
+
+
+def _display_lags(
+    shown: list[tuple[float, str | None]], first_sent: dict[int, float]
+) -> list[float]:
+    """For each sample: for how long the page had been sent an inquiry newer than the one on the
+    blotter's top row (0 when it had not). The blotter lists inquiries newest first in the order
+    the page first saw them, which is the order the replay first sent them."""
+    order = list(first_sent)
+    position = {inquiry_id: index for index, inquiry_id in enumerate(order)}
+    lags: list[float] = []
+    for wall_ms, text in shown:
+        index = position.get(int(text)) if text is not None and text.isdigit() else None
+        if index is None:
+            continue
+        following = first_sent[order[index + 1]] if index + 1 < len(order) else wall_ms
+        lags.append(max(0.0, wall_ms - following))
+    return lags
+
+
+def describe(figures: dict[str, Any]) -> str:
+    lag = figures["display_lag_ms"]
+    reactions = ", ".join(
+        f"{k.removesuffix('_ms')} {v:.0f}" for k, v in figures["reactions_ms"].items()
+    )
+    return (
+        f"{figures['rate_target']:>8,.0f} updates/s offered, "
+        f"{figures['updates_per_s']:>8,.0f} sent: "
+        f"{figures['frames_per_s']:.1f} frames/s, {figures['long_tasks']} long tasks "
+        f"(longest {figures['longest_task_ms']:.0f} ms, at most "
+        f"{figures['long_task_max_cpu_ms']:.0f} ms of CPU); per 1,000 updates: main thread busy "
+        f"{figures['main_busy_ms_per_1000_updates']} ms, its CPU "
+        f"{figures['main_cpu_ms_per_1000_updates']} ms, renderer CPU "
+        f"{figures['renderer_cpu_ms_per_1000_updates']} ms; display lag p50 {lag['p50']} ms "
+        f"max {lag['max']} ms; reactions ms: {reactions}; load {figures['loadavg_before'][0]:.1f}"
+        f" → {figures['loadavg'][0]:.1f}"
+    )
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"the dashboard server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1.0):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise BenchError(f"the dashboard server did not answer at {url}")
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = actions.add_parser(
+        "dashboard", help="the page in Chromium under recorded frames replayed at each rate"
+    )
+    parser.add_argument(
+        "--frames", type=Path, help="a record-frames file (default TRADEFAST_HOME/bench/frames.bin)"
+    )
+    parser.add_argument(
+        "--rates",
+        default=",".join(f"{r:.0f}" for r in RATES),
+        help="inquiry updates/s, comma-separated (default %(default)s)",
+    )
+    parser.add_argument("--warmup", type=float, default=WARMUP_S, help="seconds before measuring")
+    parser.add_argument("--duration", type=float, default=DURATION_S, help="seconds measured")
+    parser.add_argument(
+        "--dist", type=Path, default=DIST, help="the built page to serve (default web/dist)"
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        rates = tuple(float(r) for r in args.rates.split(","))
+        if not all(0 < r <= 200_000 for r in rates):
+            raise ValueError("rates within 0..200000")
+        settings = config.load()
+        recording = args.frames or default_path(settings)
+        options = Options(recording, rates, args.warmup, args.duration, args.dist.resolve())
+        results = run(options)
+    except (BenchError, frames.RecordingError, config.ConfigError, OSError) as exc:
+        print(f"tradefast bench dashboard: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"tradefast bench dashboard: {exc}", file=sys.stderr)
+        return 2
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print("\n".join(report.dashboard_section(results)))
+    return 0
