@@ -12,6 +12,7 @@ from tradefast.bench.calibrate import calibrate
 from tradefast.bench.cost import Requests, Spent, parse_requests, summarize
 from tradefast.infra import kafka_stats
 from tradefast.infra.kafka_stats import record, statistics_config
+from tradefast.runtime.metrics import ServiceMetrics
 
 
 def librdkafka_statistics(name: str, ts_us: int, produce: int, fetch: int) -> str:
@@ -49,6 +50,15 @@ def test_statistics_become_request_metrics_that_the_bench_reads_back() -> None:
     )
 
 
+def test_the_bench_reads_back_the_batches_of_a_service() -> None:
+    metrics = ServiceMetrics("svc-b")
+    for size in (1, 3, 700):
+        metrics.batch_size.observe(size)
+    page = generate_latest().decode()
+    lines = [line for line in page.splitlines() if 'service="svc-b"' in line or "#" in line]
+    assert parse_requests("\n".join(lines)).batches == 3
+
+
 def test_unreadable_statistics_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     record("{not json")
     record(json.dumps({"name": "x"}))
@@ -61,17 +71,19 @@ def test_statistics_are_off_unless_an_interval_is_set() -> None:
 
 
 def test_requests_over_a_step_and_a_rate_carried_to_the_end() -> None:
-    before = Requests(10.0, Counter({"all": 100, "Fetch": 60}))
-    after = Requests(30.0, Counter({"all": 500, "Fetch": 360}))
+    before = Requests(10.0, Counter({"all": 100, "Fetch": 60}), batches=40)
+    after = Requests(30.0, Counter({"all": 500, "Fetch": 360}), batches=240)
     spent = after.since(before)
     assert (spent.seconds, spent.counts) == (20.0, Counter({"all": 400, "Fetch": 300}))
+    assert spent.batches == 200
     assert spent.scaled(25.0).counts == Counter({"all": 500, "Fetch": 375})
+    assert spent.scaled(25.0).batches == 250
 
 
 def test_cost_per_inquiry_by_process_and_in_total() -> None:
     cpu = {"position": 0.5, "kafka": 2.0, "client": 0.25}
     requests = {
-        "position": Spent(10.0, Counter({"all": 3000, "Fetch": 2000, "Produce": 1000})),
+        "position": Spent(10.0, Counter({"all": 3000, "Fetch": 2000, "Produce": 1000}), 2500),
         "generator": Spent(5.0, Counter({"all": 500, "Produce": 500})),
     }
     cost = summarize(cpu, requests, inquiries=10_000, seconds=10.0)
@@ -83,6 +95,9 @@ def test_cost_per_inquiry_by_process_and_in_total() -> None:
         "position": 50.0,
         "total": 250.0,
     }
+    # Per batch: the position service's 0.5 s over its 2,500 batches; no batches, no figure.
+    assert cost["batches"] == {"position": 2500}
+    assert cost["cpu_us_per_batch"] == {"position": 200.0}
     assert cost["kafka_requests"] == {
         "total": 3500,
         "per_second": {"generator": 50.0, "position": 300.0, "total": 350.0},

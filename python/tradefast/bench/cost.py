@@ -5,7 +5,9 @@ and Redis included when they run on this machine. Requests: the services run wit
 statistics on (TRADEFAST_KAFKA_STATS_MS), which each exports on its metrics endpoint as
 `tradefast_kafka_requests{client, request}` with the clock of the statistics
 (`tradefast_kafka_stats_clock_seconds`, CLOCK_MONOTONIC like time.monotonic()), so the counts of
-each process can be taken before and after the step.
+each process can be taken before and after the step. Batches: each service's handled batches
+(`tradefast_batch_size_count`), so its CPU per batch shows the fixed cost of a wake-up, which
+CPU per inquiry hides when batches grow with the load.
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ class Requests:
 
     clock: float = 0.0
     counts: Counter[str] = field(default_factory=Counter)
+    batches: int = 0
 
     def since(self, earlier: Requests) -> Spent:
-        return Spent(self.clock - earlier.clock, self.counts - earlier.counts)
+        return Spent(
+            self.clock - earlier.clock, self.counts - earlier.counts, self.batches - earlier.batches
+        )
 
 
 @dataclass
@@ -50,26 +55,31 @@ class Spent:
 
     seconds: float
     counts: Counter[str]
+    batches: int = 0
 
     def scaled(self, seconds: float) -> Spent:
         """The same rate over `seconds`: for a process whose last statistics came before it
         ended, sending at a steady rate (the generator)."""
         factor = seconds / self.seconds if self.seconds > 0 else 1.0
         counts = Counter({name: round(n * factor) for name, n in self.counts.items()})
-        return Spent(seconds, counts)
+        return Spent(seconds, counts, round(self.batches * factor))
 
 
 def parse_requests(metrics_text: str) -> Requests:
-    """The summed request counts and the oldest statistics clock in a /metrics page."""
+    """The summed request counts, the oldest statistics clock and the batches handled in a
+    /metrics page."""
     counts: Counter[str] = Counter()
     clocks: list[float] = []
+    batches = 0
     for family in text_string_to_metric_families(metrics_text):
         if family.name == "tradefast_kafka_requests":
             for sample in family.samples:
                 counts[sample.labels["request"]] += int(sample.value)
         elif family.name == "tradefast_kafka_stats_clock_seconds":
             clocks.extend(sample.value for sample in family.samples)
-    return Requests(min(clocks, default=0.0), counts)
+        elif family.name == "tradefast_batch_size":
+            batches += sum(int(s.value) for s in family.samples if s.name.endswith("_count"))
+    return Requests(min(clocks, default=0.0), counts, batches)
 
 
 def scrape_requests(url: str) -> Requests | None:
@@ -104,6 +114,7 @@ def summarize(
     over the step's `seconds` (from the generator's start until the client has every inquiry)."""
     cpu_us = {name: round(used * 1e6 / inquiries, 1) for name, used in sorted(cpu_seconds.items())}
     cpu_us["total"] = round(sum(us for name, us in cpu_us.items() if name not in INSTRUMENTS), 1)
+    batches = {name: r.batches for name, r in sorted(requests.items()) if r.batches > 0}
     counts = {name: r.counts[ALL_REQUESTS] for name, r in sorted(requests.items())}
     by_type: Counter[str] = Counter()
     for r in requests.values():
@@ -114,6 +125,12 @@ def summarize(
         "inquiries": inquiries,
         "seconds": round(seconds, 3),
         "cpu_us_per_inquiry": cpu_us,
+        "batches": batches,
+        "cpu_us_per_batch": {
+            name: round(cpu_seconds[name] * 1e6 / n, 1)
+            for name, n in batches.items()
+            if name in cpu_seconds
+        },
         "kafka_requests": {
             "total": total,
             "per_second": {

@@ -442,6 +442,10 @@ def describe(figures: dict[str, Any]) -> str:
     )
     cost = figures["cost"]
     cpu = " ".join(f"{name} {us:,.0f}" for name, us in cost["cpu_us_per_inquiry"].items())
+    per_batch = " ".join(
+        f"{name} {us:,.0f} ({cost['batches'][name]:,} batches)"
+        for name, us in cost["cpu_us_per_batch"].items()
+    )
     requests = cost["kafka_requests"]
     by_type = ", ".join(
         f"{name} {n:.2f}" for name, n in list(requests["by_type_per_inquiry"].items())[:4]
@@ -453,6 +457,7 @@ def describe(figures: dict[str, Any]) -> str:
         f"p90 {figures['p90_us'] / 1000:.2f}, p99 {figures['p99_us'] / 1000:.2f}, "
         f"p99.9 {figures['p999_us'] / 1000:.2f}, max {figures['max_us'] / 1000:.2f} ms\n"
         f"    {stages}\n    CPU µs per inquiry: {cpu}\n"
+        f"    CPU µs per batch: {per_batch or 'none counted'}\n"
         f"    Kafka requests: {requests['per_second']['total']:,.0f}/s, "
         f"{requests['per_inquiry']['total']:.2f} per inquiry ({by_type})"
     )

@@ -170,6 +170,7 @@ async def _consume(
         heartbeat.beat()
         values = await feed.next_values()
         if values:
+            metrics.batch_size.observe(len(values))
             metrics.received("stages", len(values))
             if hub.on_values(values):
                 positions_due.set()

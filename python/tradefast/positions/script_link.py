@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import deque
 from collections.abc import Sequence
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import hiredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
-
-READ_SIZE = 65536
 
 Command = tuple[str | int | bytes, ...]
 
@@ -41,8 +41,7 @@ class ScriptLink:
         self._script = script.encode()
         self._sha = hashlib.sha1(self._script).hexdigest().encode()
         self._timeout = timeout
-        self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        self._parser = hiredis.Reader()
+        self._connection: _Replies | None = None
 
     @staticmethod
     def serves(url: str) -> bool:
@@ -54,10 +53,9 @@ class ScriptLink:
         """The script's reply; raises redis-py's ConnectionError when the server cannot be
         reached or does not answer within the timeout, ResponseError when the script fails."""
         try:
-            async with asyncio.timeout(self._timeout):
-                reply = await self._round_trip((b"EVALSHA", self._sha, len(keys), *keys, *args))
-                if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
-                    reply = await self._round_trip((b"EVAL", self._script, len(keys), *keys, *args))
+            reply = await self._round_trip((b"EVALSHA", self._sha, len(keys), *keys, *args))
+            if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
+                reply = await self._round_trip((b"EVAL", self._script, len(keys), *keys, *args))
         except TimeoutError as exc:
             self.close()
             raise RedisConnectionError(
@@ -75,24 +73,14 @@ class ScriptLink:
         return reply
 
     async def _round_trip(self, command: Command) -> object:
-        reader, writer = self._stream or await self._connect()
-        writer.write(pack(command))
-        return await self._reply(reader)
+        connection = self._connection or await self._connect()
+        return await connection.ask(pack(command), self._timeout)
 
-    async def _reply(self, reader: asyncio.StreamReader) -> object:
-        reply = self._parser.gets()
-        while reply is False:
-            data = await reader.read(READ_SIZE)
-            if not data:
-                raise EOFError("the server closed the connection")
-            self._parser.feed(data)
-            reply = self._parser.gets()
-        return reply
-
-    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        reader, writer = await asyncio.open_connection(self._host, self._port)
-        self._stream = (reader, writer)
-        self._parser = hiredis.Reader()
+    async def _connect(self) -> _Replies:
+        loop = asyncio.get_running_loop()
+        connect = loop.create_connection(_Replies, self._host, self._port)
+        _, connection = await asyncio.wait_for(connect, self._timeout)
+        self._connection = connection
         setup: list[Command] = []
         if self._password is not None:
             credentials = (self._username, self._password) if self._username else (self._password,)
@@ -100,17 +88,73 @@ class ScriptLink:
         if self._db:
             setup.append((b"SELECT", self._db))
         for command in setup:
-            writer.write(pack(command))
-            reply = await self._reply(reader)
+            reply = await connection.ask(pack(command), self._timeout)
             if isinstance(reply, hiredis.ReplyError):
                 self.close()
                 raise ResponseError(f"Redis refused {command[0]!r}: {reply}")
-        return reader, writer
+        return connection
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream[1].close()
-            self._stream = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _Replies(asyncio.Protocol):
+    """One connection: each request written gets the next reply parsed from the stream.
+
+    A protocol rather than asyncio's streams and `asyncio.timeout`: a reply resolves its
+    request's future straight from `data_received`, and the timeout is one timer of the loop;
+    the streams' buffering and wake-ups cost more Python than the rest of a round trip.
+    """
+
+    def __init__(self) -> None:
+        self._parser = hiredis.Reader()
+        self._waiting: deque[asyncio.Future[object]] = deque()
+        self._transport: asyncio.Transport | None = None
+        self._lost: BaseException | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    async def ask(self, request: bytes, timeout: float) -> object:
+        if self._lost is not None or self._transport is None:
+            raise self._lost or EOFError("the connection is closed")
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[object] = loop.create_future()
+        self._waiting.append(reply)
+        self._transport.write(request)
+        timer = loop.call_later(timeout, _expire, reply)
+        try:
+            return await reply
+        finally:
+            timer.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        self._parser.feed(data)
+        reply = self._parser.gets()
+        while reply is not False:
+            if self._waiting:
+                waiting = self._waiting.popleft()
+                if not waiting.done():
+                    waiting.set_result(reply)
+            reply = self._parser.gets()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = exc or EOFError("the server closed the connection")
+        while self._waiting:
+            waiting = self._waiting.popleft()
+            if not waiting.done():
+                waiting.set_exception(self._lost)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+def _expire(reply: asyncio.Future[object]) -> None:
+    if not reply.done():
+        reply.set_exception(TimeoutError())
 
 
 def pack(command: Command) -> bytes:

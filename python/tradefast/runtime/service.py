@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -186,7 +185,11 @@ async def _handle(
     kind, stamp_ms = batch[0].timestamp()
     if kind != TIMESTAMP_NOT_AVAILABLE:
         metrics.stage("queued", max(0.0, time.time() - stamp_ms / 1000))
-    for topic, count in Counter(m.topic() or "" for m in batch).items():
+    counts: dict[str, int] = {}
+    for message in batch:
+        topic = message.topic() or ""
+        counts[topic] = counts.get(topic, 0) + 1
+    for topic, count in counts.items():
         metrics.received(topic, count)
     delay = RETRY_FIRST
     while True:
