@@ -19,15 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from tradefast import config
 from tradefast.infra.compose import docker_engine_available
 from tradefast.infra.errors import InfraError
-from tradefast.infra.kafka_broker import kafka_answers
-from tradefast.infra.local import GRACE, KAFKA, REDIS, LocalInfra, State
-from tradefast.infra.netcheck import accepts_connections
-from tradefast.infra.processes import ProcessRecord
+from tradefast.infra.local import GRACE, KAFKA, REDIS, LocalInfra, State, started_here
+from tradefast.infra.netcheck import accepts_connections, kafka_answers
 from tradefast.infra.topics import ensure_topics
 from tradefast.janitor import SERVER, SERVICE, Janitor
 from tradefast.output_guard import guard_standard_streams
@@ -90,8 +86,9 @@ def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> 
         )
     local = LocalInfra(settings, owned=True)
     servers = local.up(report)
+    ours = started_here(servers)
     for server in servers:
-        if server.state in (State.STARTED, State.ADOPTED) and server.record is not None:
+        if server.name in ours and server.record is not None:
             janitor.watch(server.name, server.record, SERVER, GRACE[server.kind])
     lines = [
         f"{_title(s.name)} (pid {s.record.pid}) was left running by an earlier run that is "
@@ -99,7 +96,6 @@ def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> 
         for s in servers
         if s.state is State.ADOPTED and s.record is not None
     ]
-    ours = frozenset(s.name for s in servers if s.state in (State.STARTED, State.ADOPTED))
     kept = [_title(s.name) for s in servers if s.name not in ours]
     if ours:
         names = " and ".join(_title(s.name) for s in servers if s.name in ours)
@@ -221,9 +217,8 @@ def _supervise(
     janitor: Janitor,
 ) -> int:
     def watched(child: Child) -> None:
-        assert child.process is not None
-        record = ProcessRecord(child.process.pid, psutil.Process(child.process.pid).create_time())
-        janitor.watch(child.name, record, SERVICE, STOP_GRACE)
+        assert child.record is not None
+        janitor.watch(child.name, child.record, SERVICE, STOP_GRACE)
 
     status_file = services_status_file(settings)
     supervisor = Supervisor(

@@ -10,12 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from tradefast.infra.processes import ProcessRecord, is_running, spawn, stop
+from tradefast.processes import ProcessRecord, is_running, spawn, stop
 
 SPAWN_AND_WAIT = """
 import json, sys, time
 from pathlib import Path
-from tradefast.infra.processes import spawn
+from tradefast.processes import spawn
 record = spawn(["sleep", "600"], Path(sys.argv[1]), Path(sys.argv[2]), die_with_parent=True)
 print(json.dumps(record.to_json()), flush=True)
 time.sleep(600)

@@ -7,13 +7,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import redis
-
 from tradefast.config import ConfigError
 from tradefast.infra.errors import InfraError
-from tradefast.infra.processes import ProcessRecord, is_running, spawn
-from tradefast.infra.redis_clients import sync_client
+from tradefast.infra.netcheck import redis_answers
 from tradefast.infra.toolchain import RedisBinary, find_redis_server
+from tradefast.processes import ProcessRecord, is_running, spawn, tail
 from tradefast.redis_url import is_cluster, parse_cluster
 
 # A cluster node that misses pings for this long counts as failed and its replica takes over:
@@ -34,23 +32,6 @@ def redis_host_port(url: str) -> tuple[str, int]:
     except ValueError:
         raise ConfigError(f"TRADEFAST_REDIS_URL={url!r} has a bad port") from None
     return parsed.hostname, port
-
-
-def redis_answers(url: str, timeout: float = 0.5) -> bool:
-    """True when a Redis at `url` answers PING (a cluster: every master, once it serves every
-    slot)."""
-    try:
-        client = sync_client(url, timeout)
-    except ValueError:  # malformed URL: nothing can answer there
-        return False
-    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError):
-        return False  # a cluster client asks the cluster when it is made
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError):
-        return False
-    finally:
-        client.close()
 
 
 class RedisServer:
@@ -115,17 +96,12 @@ class RedisServer:
             if not is_running(record):
                 raise InfraError(
                     f"redis-server exited during start-up; {self.log_file} ends with:\n"
-                    f"{self.log_tail()}"
+                    f"{tail(self.log_file)}"
                 )
             if redis_answers(url):
                 return
             time.sleep(0.05)
         raise InfraError(
             f"redis-server (pid {record.pid}) did not answer on {url} within {timeout:.0f} s; "
-            f"{self.log_file} ends with:\n{self.log_tail()}"
+            f"{self.log_file} ends with:\n{tail(self.log_file)}"
         )
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self.log_file.exists():
-            return "(no log written)"
-        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])

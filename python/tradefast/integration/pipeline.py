@@ -22,8 +22,9 @@ from pathlib import Path
 
 import psutil
 
+from tradefast import processes
 from tradefast.config import Settings, Topics
-from tradefast.infra.local import LocalInfra, ServerStatus, State
+from tradefast.infra.local import LocalInfra, ServerStatus, started_here
 from tradefast.infra.netcheck import free_port
 from tradefast.infra.topics import ensure_topics
 from tradefast.supervisor import Child, Supervisor
@@ -34,23 +35,18 @@ STOP_GRACE = 10.0
 
 @dataclass
 class Servers:
-    """Kafka and Redis; `stop` stops them only if this run started them."""
+    """Kafka and Redis; `stop` stops those this run started."""
 
     local: LocalInfra
     statuses: list[ServerStatus]
-
-    @property
-    def started(self) -> bool:
-        return any(s.state is State.STARTED for s in self.statuses) and all(
-            s.state is not State.RUNNING for s in self.statuses
-        )
 
     def describe(self) -> str:
         return "; ".join(s.describe() for s in self.statuses)
 
     def stop(self) -> None:
-        if self.started:
-            self.local.down()
+        ours = started_here(self.statuses)
+        if ours:
+            self.local.down(only=ours)
 
 
 def start_servers(settings: Settings) -> Servers:
@@ -126,16 +122,8 @@ class Pipeline:
     def generator(self, args: Sequence[str], metrics_port: int = 0) -> subprocess.Popen[bytes]:
         """Start `tradefast service generator ARGS` (metrics on `metrics_port`; 0: none)."""
         argv = [sys.executable, "-m", "tradefast", "service", "generator"]
-        argv += ["--metrics-port", str(metrics_port)]
-        with open(self.log_dir / "generator.log", "ab") as log:
-            return subprocess.Popen(
-                [*argv, *args],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        argv += ["--metrics-port", str(metrics_port), *args]
+        return processes.start(argv, self.log_dir / "generator.log", env=self.env)
 
     def metrics_urls(self) -> dict[str, str]:
         """The /metrics URL of each service."""
