@@ -30,14 +30,12 @@ from tradefast.output_guard import guard_standard_streams
 from tradefast.progress import Report, step
 from tradefast.run_lock import AlreadyRunning, hold_run_lock, refuse_taken_ports
 from tradefast.service_status import services_status_file
-from tradefast.services.cli import SERVICES, metrics_port
+from tradefast.services import registry
+from tradefast.services.cli import metrics_port
 from tradefast.services.generator import MAX_RATE
 from tradefast.services.options import bounded
 from tradefast.supervisor import Child, Supervisor, SupervisorError
 
-# Start order: consumers before the generator, so the first inquiries flow straight through.
-# The supervisor stops them in reverse: the generator first, so the others can drain.
-START_ORDER = ("position", "trader", "gateway", "dashboard", "generator")
 READY_TIMEOUT = 60.0
 # Ctrl-C, a closed terminal, `kill`: each stops everything this run started, in order.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -122,15 +120,16 @@ def _down(local: LocalInfra, names: frozenset[str]) -> None:
 
 
 def service_addresses(settings: config.Settings) -> dict[str, tuple[str, int]]:
-    """Where each child listens once it is ready, in start order."""
-    ports = {
-        "gateway": (settings.gateway_host, settings.gateway_port),
-        "dashboard": (settings.dashboard_host, settings.dashboard_port),
-    }
+    """Where each child listens once it is ready (its own address, else its metrics port), in
+    start order (the registry's: consumers before the generator, so the first inquiries flow
+    straight through; the supervisor stops them in reverse, so the others can drain)."""
     return {
-        name: ports.get(name, ("127.0.0.1", metrics_port(name)))
-        for name in START_ORDER
-        if name in SERVICES
+        service.name: (
+            service.address(settings)
+            if service.address is not None
+            else ("127.0.0.1", metrics_port(service))
+        )
+        for service in registry.started_by_run()
     }
 
 

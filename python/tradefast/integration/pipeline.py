@@ -1,10 +1,10 @@
 """A pipeline under test, for the integration test and the end-to-end benchmark.
 
 `Servers`: Kafka and Redis at the configured addresses, reused when they answer, else started as
-local processes and stopped again at the end. `Pipeline`: the position service, the auto trader
-and the gateway, each as its own `tradefast service` process (as `tradefast run` starts them), on
-a fresh topic prefix and free ports, so earlier data never interferes; the generator runs once
-per scenario or load step with `generator()`.
+local processes and stopped again at the end. `Pipeline`: the consuming services `tradefast run`
+starts (the position service, the auto trader and the gateway), each as its own `tradefast
+service` process, in the same order, on a fresh topic prefix and free ports, so earlier data
+never interferes; the generator runs once per scenario or load step with `generator()`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from tradefast.config import Settings, Topics
 from tradefast.infra.local import LocalInfra, ServerStatus, started_here
 from tradefast.infra.netcheck import free_port
 from tradefast.infra.topics import ensure_topics
+from tradefast.services import registry
+from tradefast.services.registry import Service
 from tradefast.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 120.0
@@ -68,8 +70,8 @@ def feed_url(settings: Settings) -> str:
 
 
 class Pipeline:
-    """Position service, auto trader and gateway as processes; `trader_args` and `env` (e.g.
-    TRADEFAST_CORE) are passed to them."""
+    """The consuming services as processes (position service, auto trader, gateway);
+    `trader_args` are passed to the trader, `env` (e.g. TRADEFAST_CORE) to all."""
 
     def __init__(
         self,
@@ -85,17 +87,22 @@ class Pipeline:
             **settings.to_env(),
             **(env or {}),
         }
-        self._metrics = {name: free_port() for name in ("position", "trader", "gateway")}
-        children = [
-            self._child("position", _assigned(self._metrics["position"])),
-            self._child("trader", _assigned(self._metrics["trader"]), trader_args),
-            self._child("gateway", _healthy(settings)),
-        ]
+        consumers = [s for s in registry.started_by_run() if s.consumes(settings.topics)]
+        self._metrics = {service.name: free_port() for service in consumers}
+        extra = {"trader": trader_args}
+        children = [self._child(service, extra.get(service.name, ())) for service in consumers]
         self._supervisor = Supervisor(children, self.env, report=lambda _line: None)
 
-    def _child(self, name: str, ready: Callable[[], bool], args: Sequence[str] = ()) -> Child:
+    def _child(self, service: Service, args: Sequence[str]) -> Child:
+        """A consumer is ready once its metrics show it has partitions; one with an address of
+        its own once its health check there says so."""
+        name = service.name
         argv = [sys.executable, "-m", "tradefast", "service", name]
         argv += ["--metrics-port", str(self._metrics[name]), *args]
+        if service.address is not None:
+            ready = _healthy(*service.address(self.settings))
+        else:
+            ready = _assigned(self._metrics[name])
         return Child(name, argv, ready, self.log_dir / f"{name}.log")
 
     def start(self) -> None:
@@ -173,8 +180,8 @@ def _assigned(metrics_port: int) -> Callable[[], bool]:
     return ready
 
 
-def _healthy(settings: Settings) -> Callable[[], bool]:
-    url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
+def _healthy(host: str, port: int) -> Callable[[], bool]:
+    url = f"http://{host}:{port}/healthz"
     return lambda: _get(url).startswith("ready")
 
 
