@@ -21,11 +21,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 # Processes started by this one: polling them reaps their exit status (no zombies left).
-_children: dict[int, subprocess.Popen[bytes]] = {}
+_children: dict[int, subprocess.Popen[Any]] = {}
 POLL_INTERVAL = 0.05
 
 
@@ -80,7 +81,7 @@ def spawn(argv: list[str], log_file: Path, cwd: Path, die_with_parent: bool) -> 
     return record_of(start(argv, log_file, cwd=cwd, die_with_parent=die_with_parent))
 
 
-def record_of(process: subprocess.Popen[bytes]) -> ProcessRecord:
+def record_of(process: subprocess.Popen[Any]) -> ProcessRecord:
     """The record of a process just started (it cannot have been reaped yet)."""
     return ProcessRecord(pid=process.pid, started=psutil.Process(process.pid).create_time())
 
@@ -104,6 +105,14 @@ def is_running(record: ProcessRecord) -> bool:
 def stop(record: ProcessRecord, grace_seconds: float) -> None:
     """SIGTERM, wait up to grace_seconds for a clean shutdown, then SIGKILL."""
     stop_all([record], grace_seconds)
+
+
+def stop_process(process: subprocess.Popen[Any], grace_seconds: float) -> None:
+    """`stop` by the handle of a process this one started (e.g. one whose output it reads):
+    it is reaped too."""
+    if process.poll() is None:
+        _children[process.pid] = process
+        stop(record_of(process), grace_seconds)
 
 
 def stop_all(
