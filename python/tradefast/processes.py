@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,35 @@ def is_running(record: ProcessRecord) -> bool:
         )
     except psutil.NoSuchProcess:
         return False
+
+
+class Waited(Enum):
+    READY = "ready"
+    EXITED = "exited"  # before it was ready
+    TIMED_OUT = "timed out"
+    STOPPED = "stopped"  # the wait was called off
+
+
+def wait_until_ready(
+    record: ProcessRecord,
+    ready: Callable[[], bool],
+    timeout: float,
+    interval: float,
+    stop: threading.Event | None = None,
+) -> Waited:
+    """Probe `ready` every `interval` seconds until it holds, the process exits, `timeout`
+    passes or `stop` is set; which of these ended the wait."""
+    deadline = time.monotonic() + timeout
+    stop = stop or threading.Event()
+    while not ready():
+        if stop.is_set():
+            return Waited.STOPPED
+        if not is_running(record):
+            return Waited.EXITED
+        if time.monotonic() > deadline:
+            return Waited.TIMED_OUT
+        stop.wait(interval)
+    return Waited.READY
 
 
 def stop(record: ProcessRecord, grace_seconds: float) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradefast import processes
-from tradefast.processes import ProcessRecord
+from tradefast.processes import ProcessRecord, Waited
 
 log = logging.getLogger(__name__)
 
@@ -176,22 +176,19 @@ class Supervisor:
         scratch.replace(self._status_file)
 
     def _wait_ready(self, child: Child, timeout: float, stop: threading.Event) -> None:
-        deadline = time.monotonic() + timeout
-        while not child.ready():
-            if stop.is_set():
-                return
-            code = _exit_code(child)
-            if code is not None:
-                raise SupervisorError(
-                    f"{child.name} exited with code {code} while starting:\n"
-                    + processes.tail(child.log_file)
-                )
-            if time.monotonic() > deadline:
-                raise SupervisorError(
-                    f"{child.name} not ready after {timeout:g}s:\n{processes.tail(child.log_file)}"
-                )
-            stop.wait(0.1)
-        self._report(f"{child.name} ready (pid {child.pid}, log {child.log_file})")
+        assert child.record is not None
+        waited = processes.wait_until_ready(child.record, child.ready, timeout, 0.1, stop)
+        if waited is Waited.EXITED:
+            raise SupervisorError(
+                f"{child.name} exited with code {_exit_code(child)} while starting:\n"
+                + processes.tail(child.log_file)
+            )
+        if waited is Waited.TIMED_OUT:
+            raise SupervisorError(
+                f"{child.name} not ready after {timeout:g}s:\n{processes.tail(child.log_file)}"
+            )
+        if waited is Waited.READY:
+            self._report(f"{child.name} ready (pid {child.pid}, log {child.log_file})")
 
 
 def _exit_code(child: Child) -> int | None:

@@ -8,8 +8,8 @@ Everything of one node lives in one folder: `data/` (the log, kept across restar
 from __future__ import annotations
 
 import base64
+import functools
 import subprocess
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from tradefast.infra import kafka_jars
 from tradefast.infra.errors import InfraError
 from tradefast.infra.netcheck import free_port, kafka_answers
 from tradefast.infra.toolchain import require_java
-from tradefast.processes import ProcessRecord, is_running, spawn, tail
+from tradefast.processes import ProcessRecord, Waited, spawn, tail, wait_until_ready
 
 # Serving: G1 with a short pause goal, as Kafka's own scripts use; a modest fixed heap leaves the
 # rest of a small machine to the page cache and the services.
@@ -196,21 +196,18 @@ class KafkaBroker:
 
     def wait_until_answers(self, record: ProcessRecord, bootstrap: str, timeout: float) -> None:
         """Return once a metadata request succeeds; otherwise raise with the log's last lines."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not is_running(record):
-                raise InfraError(
-                    f"Kafka exited during start-up; {self.log_file} ends with:\n"
-                    + tail(self.log_file)
-                )
-            if kafka_answers(bootstrap, timeout=1.0):
-                return
-            time.sleep(0.1)
-        raise InfraError(
-            f"Kafka (pid {record.pid}) did not answer on {bootstrap} within {timeout:.0f} s; "
-            f"a slow machine may need a larger --timeout. {self.log_file} ends with:\n"
-            f"{tail(self.log_file)}"
-        )
+        answers = functools.partial(kafka_answers, bootstrap, timeout=1.0)
+        waited = wait_until_ready(record, answers, timeout, 0.1)
+        if waited is Waited.EXITED:
+            raise InfraError(
+                f"Kafka exited during start-up; {self.log_file} ends with:\n" + tail(self.log_file)
+            )
+        if waited is Waited.TIMED_OUT:
+            raise InfraError(
+                f"Kafka (pid {record.pid}) did not answer on {bootstrap} within {timeout:.0f} s; "
+                f"a slow machine may need a larger --timeout. {self.log_file} ends with:\n"
+                f"{tail(self.log_file)}"
+            )
 
 
 def brokers_registered(bootstrap: str, timeout: float) -> int:

@@ -3,7 +3,6 @@ append-only file on; on its own, or a node of a Redis Cluster."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -11,7 +10,7 @@ from tradefast.config import ConfigError
 from tradefast.infra.errors import InfraError
 from tradefast.infra.netcheck import redis_answers
 from tradefast.infra.toolchain import RedisBinary, find_redis_server
-from tradefast.processes import ProcessRecord, is_running, spawn, tail
+from tradefast.processes import ProcessRecord, Waited, spawn, tail, wait_until_ready
 from tradefast.redis_url import is_cluster, parse_cluster
 
 # A cluster node that misses pings for this long counts as failed and its replica takes over:
@@ -91,17 +90,14 @@ class RedisServer:
         )
 
     def wait_until_answers(self, record: ProcessRecord, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not is_running(record):
-                raise InfraError(
-                    f"redis-server exited during start-up; {self.log_file} ends with:\n"
-                    f"{tail(self.log_file)}"
-                )
-            if redis_answers(url):
-                return
-            time.sleep(0.05)
-        raise InfraError(
-            f"redis-server (pid {record.pid}) did not answer on {url} within {timeout:.0f} s; "
-            f"{self.log_file} ends with:\n{tail(self.log_file)}"
-        )
+        waited = wait_until_ready(record, lambda: redis_answers(url), timeout, 0.05)
+        if waited is Waited.EXITED:
+            raise InfraError(
+                f"redis-server exited during start-up; {self.log_file} ends with:\n"
+                f"{tail(self.log_file)}"
+            )
+        if waited is Waited.TIMED_OUT:
+            raise InfraError(
+                f"redis-server (pid {record.pid}) did not answer on {url} within {timeout:.0f} s; "
+                f"{self.log_file} ends with:\n{tail(self.log_file)}"
+            )
