@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,10 @@ def test_run_waits_for_each_service_where_it_serves() -> None:
     assert addresses["trader"] == ("127.0.0.1", registry.get("trader").metrics_port)
 
 
-def test_metrics_port_variable_is_a_valid_name() -> None:
-    service = registry.get("trader")
-    assert service.metrics_port_env == "TRADEFAST_TRADER_METRICS_PORT"
+def test_a_metrics_port_variable_is_a_name_a_shell_can_set() -> None:
+    assert registry.get("trader").metrics_port_env == "TRADEFAST_TRADER_METRICS_PORT"
+    service = replace(registry.get("trader"), name="large-trades")
+    assert service.metrics_port_env == "TRADEFAST_LARGE_TRADES_METRICS_PORT"
 
 
 # Two modules declaring one name would make one of them unreachable: refused at once.
