@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 
 from tradefast.config import Settings
-from tradefast.infra.kafka_broker import kafka_answers
 from tradefast.infra.kafka_config import client_config
-from tradefast.infra.redis_server import redis_answers
+from tradefast.infra.netcheck import kafka_answers, redis_answers
 
 KAFKA, REDIS = "kafka", "redis"
 PROBE_INTERVAL = 0.5

@@ -22,12 +22,11 @@ from tradefast.runtime.producer import BatchProducer, SendInterrupted
 from tradefast.runtime.service import client_overrides
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import book_names, bounded, from_env, names
+from tradefast.services.registry import KAFKA, Service
 from tradefast.services.scenarios import SCENARIOS, OriginalScenario
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = "publish NEW inquiries to inquiries.new at a given rate"
-METRICS_PORT = 9101
 MAX_RATE = 100_000.0
 # At most this many inquiries per tick, so delivery reports and signals are served when behind.
 MAX_PER_TICK = 5_000
@@ -165,3 +164,15 @@ async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown:
     finally:
         producer.close(timeout=0 if shutdown.is_requested else 10)
     log.info("sent %d inquiries, last id %d", sent, factory.next_id - 1)
+
+
+SERVICE = Service(
+    name="generator",
+    description="publish NEW inquiries to inquiries.new at a given rate",
+    main=main,
+    metrics_port=9101,
+    produces=lambda topics: (topics.new,),
+    needs=(KAFKA,),
+    start_order=50,
+    add_arguments=add_arguments,
+)

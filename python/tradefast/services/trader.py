@@ -15,9 +15,8 @@ from tradefast.runtime import Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import add_batch_size, bounded, from_env
 from tradefast.services.policies import POLICIES, build
+from tradefast.services.registry import KAFKA, Service
 
-DESCRIPTION = "decide enriched inquiries (DONE / NOT_DONE) into inquiries.decided"
-METRICS_PORT = 9103
 SEED_RANGE = (0, 2**64 - 1)
 LIMIT_RANGE = (0, 2**63 - 1)
 
@@ -85,3 +84,16 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
         policy=args.policy,
     )
     await serve(spec, settings, shutdown)
+
+
+SERVICE = Service(
+    name="trader",
+    description="decide enriched inquiries (DONE / NOT_DONE) into inquiries.decided",
+    main=main,
+    metrics_port=9103,
+    consumes=lambda topics: (topics.enriched,),
+    produces=lambda topics: (topics.decided,),
+    needs=(KAFKA,),
+    start_order=20,
+    add_arguments=add_arguments,
+)
