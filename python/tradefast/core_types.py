@@ -23,6 +23,10 @@ Recorded = tuple[int, int, int, int]
 Record = tuple[int, int, int, int, int]
 
 
+class CoreError(ValueError):
+    """Raised for a call the core cannot serve at all (never for one bad message)."""
+
+
 class Enrichment(NamedTuple):
     """The result of `enrich` on one batch."""
 
@@ -37,6 +41,17 @@ class Enrichment(NamedTuple):
     replayed: int
     """Messages recognised as replays: NEWs at or below their key's enriched_offset (published
     again from their record, or skipped when none is given) and DONEs at or below done_offset."""
+    errors: list[tuple[int, str]]
+    """(index, reason) of every message that was refused."""
+
+
+class Decisions(NamedTuple):
+    """The result of `decide` on one batch."""
+
+    keys: list[bytes]
+    """Kafka keys of the decided inquiries, in input order."""
+    values: list[bytes]
+    """Encoded DONE or NOT_DONE inquiries, in input order."""
     errors: list[tuple[int, str]]
     """(index, reason) of every message that was refused."""
 

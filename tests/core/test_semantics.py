@@ -20,7 +20,9 @@ from inquiry_factory import (
 )
 from tradefast import _core, reference
 from tradefast.core import Core
+from tradefast.core_types import CoreError
 from tradefast.proto.tradefast_pb2 import SELL, InquiryBatch, Position
+from tradefast.reference import errors as reasons
 
 cores = pytest.mark.parametrize("core", CORES, ids=CORE_NAMES)
 KEY = "BOOK1|AAPL"
@@ -258,19 +260,20 @@ def test_frame_parses_back(core: Core) -> None:
         (lambda c: c.enrich([b""], [], [0], {}, {}, 0), ValueError),
         (lambda c: c.enrich([], [], [], [], {}, 0), TypeError),
         (lambda c: c.enrich([], [], [], {1: (0, 0, 0, 0, 0)}, {}, 0), TypeError),
-        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0)}, {}, 0), TypeError),
-        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0, 2**63)}, {}, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0)}, {}, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {"a|b": [0, 0, 0, 0, 0]}, {}, 0), TypeError),
+        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0, 2**63)}, {}, 0), OverflowError),
         (lambda c: c.enrich([], [], [], {}, {("a|b", 0): (0, 0, 0)}, 0), (TypeError, ValueError)),
         (lambda c: c.enrich([], [], [], {}, {}, 1.5), TypeError),
-        (lambda c: c.enrich([], [], [], {}, {}, -(2**63) - 1), ValueError),
-        (lambda c: c.decide([], -1, 0.5, None, 0), ValueError),
-        (lambda c: c.decide([], 2**64, 0.5, None, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {}, {}, -(2**63) - 1), OverflowError),
+        (lambda c: c.decide([], -1, 0.5, None, 0), OverflowError),
+        (lambda c: c.decide([], 2**64, 0.5, None, 0), OverflowError),
         (lambda c: c.decide([], 0, 1.01, None, 0), ValueError),
         (lambda c: c.decide([], 0, float("nan"), None, 0), ValueError),
         (lambda c: c.decide([], 0, 2, None, 0), ValueError),
         (lambda c: c.decide([], 0, "0.5", None, 0), TypeError),
-        (lambda c: c.decide([], 0, True, None, 0), TypeError),
-        (lambda c: c.decide([], 0, 0.5, -1, 0), ValueError),
+        (lambda c: c.decide([], 0, None, None, 0), TypeError),
+        (lambda c: c.decide([], 0, 0.5, -1, 0), CoreError),
         (lambda c: c.decide([], 0, 0.5, 1.0, 0), TypeError),
         (lambda c: c.frame([b""], [1]), TypeError),
         (lambda c: c.frame([b""], [], 1), TypeError),
@@ -289,7 +292,7 @@ def test_bad_arguments_raise(
 
 @pytest.mark.parametrize("module", [_core, reference], ids=CORE_NAMES)
 def test_value_errors_are_core_errors(module: ModuleType) -> None:
-    assert issubclass(module.CoreError, ValueError)
+    assert module.CoreError is CoreError
     with pytest.raises(module.CoreError, match="done_fraction"):
         module.decide([], 0, 3.0, None, 0)
 
@@ -330,3 +333,19 @@ def test_websocket_frames_carry_one_message_each(core: Core) -> None:
     frames = _read_frames(core.websocket_frames(messages))
     assert frames == [(0x82, message) for message in messages]
     assert core.websocket_frames([]) == b""
+
+
+def test_every_rejection_reason_has_its_own_stable_code() -> None:
+    texts = {
+        value
+        for name, value in vars(reasons).items()
+        if name.isupper()
+        and not name.startswith("_")
+        and not name.endswith("_CODE")
+        and isinstance(value, str)
+    }
+    assert texts == set(reasons.CODES)
+    codes = [*reasons.CODES.values(), reasons.UNEXPECTED_STATUS_CODE, reasons.UNCLASSIFIED_CODE]
+    assert len(set(codes)) == len(codes)
+    assert reasons.code_of(reasons.unexpected_status("NEW")) == reasons.UNEXPECTED_STATUS_CODE
+    assert reasons.code_of("something new") == reasons.UNCLASSIFIED_CODE

@@ -1,13 +1,11 @@
 """Position aggregation and enrichment of one batch of `inquiries.new` and `inquiries.decided`."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from tradefast.core_types import NO_POSITION, Enrichment, Position, Record, Recorded
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference import errors
 from tradefast.reference.validation import (
-    INT64_MAX,
-    INT64_MIN,
     check_int,
     check_keys,
     check_messages,
@@ -27,8 +25,8 @@ def enrich(
     messages: Sequence[bytes],
     keys: Sequence[bytes | None],
     offsets: Sequence[int],
-    positions: Mapping[str, Position],
-    recorded: Mapping[tuple[str, int], Recorded],
+    positions: dict[str, Position],
+    recorded: dict[tuple[str, int], Recorded],
     enriched_ns: int,
 ) -> Enrichment:
     """Walk the batch in order: a DONE moves its key's position once (the done_offset fence), a
@@ -39,7 +37,7 @@ def enrich(
     new_offsets = check_offsets(offsets, len(batch))
     working = check_positions(positions)
     records_in = check_recorded(recorded)
-    stamp = check_int(enriched_ns, "enriched_ns", INT64_MIN, INT64_MAX)
+    stamp = check_int(enriched_ns, "enriched_ns")
     out = Enrichment([], [], {}, {}, 0, [])
     replayed = 0
     for index, data in enumerate(batch):

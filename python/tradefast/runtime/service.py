@@ -14,7 +14,7 @@ from tradefast.config import Settings
 from tradefast.infra import kafka_config
 from tradefast.runtime.checkpoint import Checkpoint
 from tradefast.runtime.consumer import BatchConsumer
-from tradefast.runtime.dead_letter import DeadLetters
+from tradefast.runtime.dead_letter import TOO_LARGE, DeadLetters
 from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.outcome import Outcome
@@ -121,8 +121,8 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                 break
             started = time.perf_counter()
             await producer.send_many(outcome.topic, outcome.keys, outcome.values)
-            for index, reason in outcome.rejects:
-                await dead_letters.send(batch[index], reason)
+            for rejected in outcome.rejects:
+                await dead_letters.send(batch[rejected.at], rejected.code, rejected.reason)
             checkpoint.handled(received)
             metrics.stage("produce", time.perf_counter() - started)
             if outcome.values:
@@ -167,7 +167,8 @@ async def _without_oversized(
     if len(kept) != len(batch):
         for message in batch:
             if _size(message) > limit:
-                await dead_letters.send(message, f"message larger than {limit} bytes")
+                reason = f"message larger than {limit} bytes"
+                await dead_letters.send(message, TOO_LARGE, reason)
     return kept
 
 
