@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# Position of one key "book|instrument": (notional cents, quantity, sequence, done_offset,
-# enriched_offset). `sequence` counts the DONE inquiries applied; `done_offset` is the
-# inquiries.new offset of the last DONE applied and `enriched_offset` that of the last NEW
-# enriched (-1 for none): the fences that make a replayed DONE or NEW recognisable.
-Position = tuple[int, int, int, int, int]
-NO_POSITION: Position = (0, 0, 0, -1, -1)
+
+class Position(NamedTuple):
+    """The position of one key "book|instrument", as both cores, the store and the audit hold
+    it. A core takes any 5-tuple in this order and returns Positions."""
+
+    notional: int
+    """Cents, signed (negative when short)."""
+    quantity: int
+    sequence: int
+    """How many DONE inquiries were applied."""
+    done_offset: int
+    """The inquiries.new offset of the last DONE applied (-1: none): the fence that makes a
+    replayed DONE recognisable."""
+    enriched_offset: int
+    """The inquiries.new offset of the last NEW enriched (-1: none): the same for a NEW."""
+
+
+NO_POSITION = Position(0, 0, 0, -1, -1)
 
 # What a NEW was enriched with, kept until its output is surely published, so a replay of that
 # NEW publishes the same enrichment: (notional, quantity, sequence, enriched_ns).

@@ -18,7 +18,7 @@ from inquiry_factory import (
     encoded,
     enrich_batch,
 )
-from tradefast import _core, reference
+from tradefast import _core, core_types, reference
 from tradefast.core import Core
 from tradefast.core_types import CoreError
 from tradefast.proto.tradefast_pb2 import SELL, InquiryBatch, Position
@@ -69,7 +69,7 @@ def test_worked_example(core: Core) -> None:
 
 @cores
 def test_known_positions_and_the_done_fence(core: Core) -> None:
-    known = {KEY: (1_000, 10, 4, 50, 60)}
+    known = {KEY: core_types.Position(1_000, 10, 4, 50, 60)}
     batch = [
         encoded(50, DONE, new_offset=50),
         encoded(49, DONE, new_offset=49),
@@ -79,12 +79,13 @@ def test_known_positions_and_the_done_fence(core: Core) -> None:
     assert result.errors == []
     assert result.replayed == 2
     assert result.updated == {KEY: (1_006, 12, 5, 51, 60)}
+    assert result.updated[KEY].done_offset == 51, "a Position, read by name"
     assert known == {KEY: (1_000, 10, 4, 50, 60)}, "the caller's mapping is not modified"
 
 
 @cores
 def test_a_replayed_new_gets_its_first_enrichment(core: Core) -> None:
-    known = {KEY: (500, 5, 1, 3, 20)}
+    known = {KEY: core_types.Position(500, 5, 1, 3, 20)}
     batch = [encoded(7, NEW), encoded(8, NEW), encoded(9, NEW)]
     recorded = {(KEY, 19): (100, 1, 0, 555)}
     result = core.enrich(batch, [KEY.encode()] * 3, [19, 20, 21], known, recorded, 999)
@@ -125,7 +126,7 @@ def test_refusals_of_the_position_service(core: Core) -> None:
 
 @cores
 def test_overflowing_done_is_an_error_and_changes_nothing(core: Core) -> None:
-    known = {KEY: (INT64_MAX - 10, 0, 0, -1, -1)}
+    known = {KEY: core_types.Position(INT64_MAX - 10, 0, 0, -1, -1)}
     batch = [encoded(1, DONE, quantity=1, price=11, new_offset=0), encoded(2, NEW)]
     result = enrich_batch(core, batch, known)
     assert result.errors == [(0, "position overflows int64")]

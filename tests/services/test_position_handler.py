@@ -20,7 +20,7 @@ from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.runtime.outcome import Outcome, Rejection
 from tradefast.services.position import PositionHandler, PositionsKeepMoving
 
-OTHER_INSTANCE: Position = (1000, 10, 1, 5, 5)
+OTHER_INSTANCE = Position(1000, 10, 1, 5, 5)
 KEY = "position:{BOOK1}:AAPL"
 CORES = pytest.mark.parametrize("core_name", ["rust", "reference"])
 

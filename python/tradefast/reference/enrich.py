@@ -63,7 +63,7 @@ def enrich(
             reason = _check_new(inquiry, offset)
             if reason is not None:
                 out.errors.append((index, reason))
-            elif offset <= position[4]:
+            elif offset <= position.enriched_offset:
                 replayed += 1
                 first = records_in.get((key, offset))
                 if first is not None:
@@ -71,20 +71,13 @@ def enrich(
                     out.keys.append(key.encode())
                     out.values.append(inquiry.SerializeToString())
             else:
-                notional, quantity, sequence, done_offset, _ = position
-                enrichment = (notional, quantity, sequence, stamp)
+                enrichment = (position.notional, position.quantity, position.sequence, stamp)
                 _stamp(inquiry, enrichment, offset)
                 out.keys.append(key.encode())
                 out.values.append(inquiry.SerializeToString())
                 record: Record = (offset, *enrichment)
                 out.records.setdefault(key, []).append(record)
-                working[key] = out.updated[key] = (
-                    notional,
-                    quantity,
-                    sequence,
-                    done_offset,
-                    offset,
-                )
+                working[key] = out.updated[key] = position._replace(enriched_offset=offset)
         elif inquiry.status != Status.NOT_DONE:
             out.errors.append((index, errors.unexpected_status(status_name(inquiry))))
     return out._replace(replayed=replayed)
@@ -100,7 +93,7 @@ def _apply_done(inquiry: Inquiry, position: Position) -> Position | str | None:
     notional, quantity, sequence, done_offset, enriched_offset = position
     if inquiry.new_offset <= done_offset:
         return None
-    moved = (
+    moved = Position(
         notional + signed_notional(inquiry),
         quantity + signed_quantity(inquiry),
         sequence + 1,

@@ -91,7 +91,6 @@ def check_int(value: object, name: str, low: int = INT64_MIN, high: int = INT64_
     return value
 
 
-POSITION_FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
 RECORDED_FIELDS = ("notional", "quantity", "sequence", "enriched_ns")
 
 
@@ -101,8 +100,8 @@ def check_positions(positions: dict[str, Position]) -> dict[str, Position]:
     for key, value in _items(positions, "positions"):
         if not isinstance(key, str):
             raise TypeError(f"position keys must be str, not {type(key).__name__}")
-        fields = _int64_tuple(value, POSITION_FIELDS, f"position of {key!r}")
-        checked[key] = (fields[0], fields[1], fields[2], fields[3], fields[4])
+        fields = _int64_tuple(value, Position._fields, f"position of {key!r}")
+        checked[key] = Position(*fields)
     return checked
 
 

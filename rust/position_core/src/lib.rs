@@ -85,6 +85,7 @@ fn enrich_batch<'py>(
     enriched_ns: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     static ENRICHMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static POSITION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
         for (what, count) in [("keys", keys.len()), ("offsets", offsets.len())] {
             if count != messages.len() {
@@ -108,9 +109,10 @@ fn enrich_batch<'py>(
         };
         let output = py.detach(|| enrich::enrich(&data, &inputs, &mut book));
         let (keys, values, errors) = keyed_results(py, &output, &book)?;
+        let position = POSITION.import(py, "tradefast.core_types", "Position")?;
         let updated = PyDict::new(py);
         for &slot in &book.changed {
-            updated.set_item(&book.keys[slot], book.positions[slot])?;
+            updated.set_item(&book.keys[slot], position.call1(book.positions[slot])?)?;
         }
         let mut by_slot: Vec<Option<Bound<'py, PyList>>> = vec![None; book.keys.len()];
         let records = PyDict::new(py);
