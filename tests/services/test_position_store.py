@@ -129,6 +129,6 @@ def test_all_positions_lists_every_key_in_order(settings: Settings) -> None:
         return await store.all_positions()
 
     assert with_store(settings, use) == [
-        PositionRow("BOOK1", "TSLA", -5, -1, 1, 3, 4),
-        PositionRow("BOOK2", "AAPL", big, 1, 1, 9, 9),
+        PositionRow("BOOK1", "TSLA", Position(-5, -1, 1, 3, 4)),
+        PositionRow("BOOK2", "AAPL", Position(big, 1, 1, 9, 9)),
     ]

@@ -194,11 +194,7 @@ def differences(log: dict[str, Position], rows: list[PositionRow]) -> list[Diffe
     """Keys whose stored DONE total (notional, quantity, sequence, done_offset) differs from the
     recomputed one, sorted by key. Keys with no DONE on either side are not compared."""
     recomputed = {key: p[:4] for key, p in log.items() if p[2]}
-    stored = {
-        f"{r.book}|{r.instrument}": (r.notional, r.quantity, r.sequence, r.done_offset)
-        for r in rows
-        if r.sequence
-    }
+    stored = {f"{r.book}|{r.instrument}": r.position[:4] for r in rows if r.position.sequence}
     return [
         Difference(key, recomputed.get(key), stored.get(key))
         for key in sorted(set(recomputed) | set(stored))

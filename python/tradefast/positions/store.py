@@ -115,13 +115,11 @@ class Write:
 
 @dataclass(frozen=True)
 class PositionRow:
+    """A stored position with its key split into book and instrument."""
+
     book: str
     instrument: str
-    notional: int
-    quantity: int
-    sequence: int
-    done_offset: int
-    enriched_offset: int
+    position: Position
 
 
 def redis_key(key: str, prefix: str = PREFIX) -> str:
@@ -327,7 +325,7 @@ class PositionStore:
                 pipe.hmget(name, FIELDS)
             rows = await pipe.execute()
         result = [
-            PositionRow(book, instrument, *_position(name, row))
+            PositionRow(book, instrument, _position(name, row))
             for (name, (book, instrument)), row in zip(named_keys, rows, strict=True)
         ]
         return sorted(result, key=lambda r: (r.book, r.instrument))
