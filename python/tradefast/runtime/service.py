@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from tradefast.config import Settings
+from tradefast.core_types import CoreError
 from tradefast.infra import kafka_config
 from tradefast.runtime.checkpoint import Checkpoint
 from tradefast.runtime.consumer import BatchConsumer
@@ -197,7 +198,9 @@ async def _handle(
         started = time.perf_counter()
         try:
             outcome = await spec.handler(batch)
-        except FatalError:
+        except (FatalError, CoreError):
+            # A core refuses the same call every time (CoreError: a bug, never one bad message),
+            # so it stops the service like any failure retrying cannot mend.
             metrics.errors.inc()
             raise
         except Exception:
