@@ -31,8 +31,9 @@ def enrich(
 
     `keys` are the messages' Kafka keys and `offsets` their inquiries.new offsets (negative for
     a message read from another topic), one per message. A message whose Kafka key is not its
-    "book|instrument" is refused. Positions are (notional, quantity, sequence, done_offset,
-    enriched_offset); keys missing from `positions` start at (0, 0, 0, -1, -1).
+    "book|instrument" is refused. A position is any tuple (notional, quantity, sequence,
+    done_offset, enriched_offset); keys missing from `positions` start at NO_POSITION
+    (0, 0, 0, -1, -1).
 
     NEW at an offset above its key's enriched_offset: stamped with the key's working position
     (position, position_quantity, sequence), enriched_ns, new_offset = its offset, status
@@ -47,7 +48,7 @@ def enrich(
     NOT_DONE changes nothing; POSITION_ENRICHED is refused.
 
     Returns an Enrichment: the enriched outputs (keys, values) in input order, the final
-    position of every key that moved, the new records, the replay count and (index, reason) for
+    Position of every key that moved, the new records, the replay count and (index, reason) for
     every refused message (undecodable, invalid, or overflowing int64).
     """
 
