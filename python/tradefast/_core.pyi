@@ -5,34 +5,35 @@ Keys: a position key is "book|instrument" (book_id never contains "|"); the Kafk
 output message is the same string, UTF-8 encoded. Per-message rejection reasons are the
 strings of `tradefast.reference.errors` (e.g. "malformed protobuf", "empty book_id"); the
 accepted wire format is described in `tradefast.reference.wire`. Unknown protobuf fields are
-dropped on re-encode. Wrong argument types raise TypeError, out-of-range argument values
-CoreError; no input makes the core crash.
+dropped on re-encode. Arguments are typed as declared here: a wrong type raises TypeError, a
+tuple of the wrong length ValueError, an int outside its Rust type (i64, or u64 for a seed or
+max_bytes) OverflowError; a value the core refuses (done_fraction outside [0, 1], a negative
+position_limit, mismatched lengths) CoreError. No input makes the core crash.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import final
 
-from tradefast.core_types import Enrichment, Position, Recorded, Scan
+from tradefast.core_types import CoreError as CoreError
+from tradefast.core_types import Decisions, Enrichment, Position, Recorded, Scan
 
 __all__ = ["CoreError", "InquiryMaker", "decide", "enrich", "frame", "scan", "websocket_frames"]
-
-class CoreError(ValueError):
-    """Raised for a call the core cannot serve at all (never for one bad message)."""
 
 def enrich(
     messages: Sequence[bytes],
     keys: Sequence[bytes | None],
     offsets: Sequence[int],
-    positions: Mapping[str, Position],
-    recorded: Mapping[tuple[str, int], Recorded],
+    positions: dict[str, Position],
+    recorded: dict[tuple[str, int], Recorded],
     enriched_ns: int,
 ) -> Enrichment:
     """Walk one batch of `inquiries.new` and `inquiries.decided` values in arrival order.
 
     `keys` are the messages' Kafka keys and `offsets` their inquiries.new offsets (negative for
     a message read from another topic), one per message. A message whose Kafka key is not its
-    "book|instrument" is refused. Positions are (notional, quantity, sequence, done_offset,
-    enriched_offset); keys missing from `positions` start at (0, 0, 0, -1, -1).
+    "book|instrument" is refused. A position is any tuple (notional, quantity, sequence,
+    done_offset, enriched_offset); keys missing from `positions` start at NO_POSITION
+    (0, 0, 0, -1, -1).
 
     NEW at an offset above its key's enriched_offset: stamped with the key's working position
     (position, position_quantity, sequence), enriched_ns, new_offset = its offset, status
@@ -47,7 +48,7 @@ def enrich(
     NOT_DONE changes nothing; POSITION_ENRICHED is refused.
 
     Returns an Enrichment: the enriched outputs (keys, values) in input order, the final
-    position of every key that moved, the new records, the replay count and (index, reason) for
+    Position of every key that moved, the new records, the replay count and (index, reason) for
     every refused message (undecodable, invalid, or overflowing int64).
     """
 
@@ -57,14 +58,14 @@ def decide(
     done_fraction: float,
     position_limit: int | None,
     decided_ns: int,
-) -> tuple[list[bytes], list[bytes], list[tuple[int, str]]]:
+) -> Decisions:
     """Decide POSITION_ENRICHED inquiries (any other status is an error).
 
     NOT_DONE with reject_reason "position limit" when `position_limit` (cents, >= 0) is given
     and |position + signed notional| > position_limit; otherwise DONE when
     splitmix64(seed ^ inquiry_id) < floor(done_fraction * 2**64), else NOT_DONE with
     reject_reason "declined". seed in [0, 2**64), done_fraction in [0, 1]. version + 1,
-    decided_ns set. Returns (keys, values, errors) like `enrich`.
+    decided_ns set. Returns Decisions: (keys, values, errors) like `enrich`.
     """
 
 def frame(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Protocol, cast
 
 from tradefast import config
-from tradefast.core_types import Enrichment, Position, Recorded, Scan
+from tradefast.core_types import Decisions, Enrichment, Position, Recorded, Scan
 
 __all__ = ["MODULES", "Core", "Maker", "Position", "load"]
 
@@ -24,8 +24,8 @@ class Core(Protocol):
         messages: Sequence[bytes],
         keys: Sequence[bytes | None],
         offsets: Sequence[int],
-        positions: Mapping[str, Position],
-        recorded: Mapping[tuple[str, int], Recorded],
+        positions: dict[str, Position],
+        recorded: dict[tuple[str, int], Recorded],
         enriched_ns: int,
     ) -> Enrichment: ...
 
@@ -36,7 +36,7 @@ class Core(Protocol):
         done_fraction: float,
         position_limit: int | None,
         decided_ns: int,
-    ) -> tuple[list[bytes], list[bytes], list[tuple[int, str]]]: ...
+    ) -> Decisions: ...
 
     def scan(self, messages: Sequence[bytes], max_bytes: int) -> Scan: ...
 

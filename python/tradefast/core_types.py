@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# Position of one key "book|instrument": (notional cents, quantity, sequence, done_offset,
-# enriched_offset). `sequence` counts the DONE inquiries applied; `done_offset` is the
-# inquiries.new offset of the last DONE applied and `enriched_offset` that of the last NEW
-# enriched (-1 for none): the fences that make a replayed DONE or NEW recognisable.
-Position = tuple[int, int, int, int, int]
-NO_POSITION: Position = (0, 0, 0, -1, -1)
+
+class Position(NamedTuple):
+    """The position of one key "book|instrument", as both cores, the store and the audit hold
+    it. A core takes any 5-tuple in this order and returns Positions."""
+
+    notional: int
+    """Cents, signed (negative when short)."""
+    quantity: int
+    sequence: int
+    """How many DONE inquiries were applied."""
+    done_offset: int
+    """The inquiries.new offset of the last DONE applied (-1: none): the fence that makes a
+    replayed DONE recognisable."""
+    enriched_offset: int
+    """The inquiries.new offset of the last NEW enriched (-1: none): the same for a NEW."""
+
+
+NO_POSITION = Position(0, 0, 0, -1, -1)
 
 # What a NEW was enriched with, kept until its output is surely published, so a replay of that
 # NEW publishes the same enrichment: (notional, quantity, sequence, enriched_ns).
@@ -21,6 +33,10 @@ Recorded = tuple[int, int, int, int]
 # notional, quantity, sequence, enriched_ns). A plain tuple: a batch makes one per NEW, and a
 # named tuple cost a Python call each.
 Record = tuple[int, int, int, int, int]
+
+
+class CoreError(ValueError):
+    """Raised for a call the core cannot serve at all (never for one bad message)."""
 
 
 class Enrichment(NamedTuple):
@@ -37,6 +53,17 @@ class Enrichment(NamedTuple):
     replayed: int
     """Messages recognised as replays: NEWs at or below their key's enriched_offset (published
     again from their record, or skipped when none is given) and DONEs at or below done_offset."""
+    errors: list[tuple[int, str]]
+    """(index, reason) of every message that was refused."""
+
+
+class Decisions(NamedTuple):
+    """The result of `decide` on one batch."""
+
+    keys: list[bytes]
+    """Kafka keys of the decided inquiries, in input order."""
+    values: list[bytes]
+    """Encoded DONE or NOT_DONE inquiries, in input order."""
     errors: list[tuple[int, str]]
     """(index, reason) of every message that was refused."""
 

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from tradefast import reference
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
 from tradefast.reference.frame import varint
-from tradefast.runtime import ServiceSpec
+from tradefast.runtime import Rejection, ServiceSpec, rejections
+from tradefast.runtime.dead_letter import TOO_LARGE
 
 LIMIT = ServiceSpec.max_message_bytes
 Kind = Callable[[random.Random, Inquiry], bytes]
@@ -141,28 +142,30 @@ HUGE_EVERY = 1000
 KEYS = (b"BOOK1|AAPL", b"BOOK2|MSFT", None, b"\xff\xfe not utf-8", b"")
 
 
-def rejection(stage: str, status: Status.ValueType, value: bytes, key: bytes | None) -> str | None:
+def rejection(
+    stage: str, status: Status.ValueType, value: bytes, key: bytes | None
+) -> Rejection | None:
     """Why a service of `stage` ("enrich" or "decide") rejects `value` sent with `key` on the
     topic of `status`: the runtime's size limit, then the reference core; None if it is valid."""
     if len(value) + len(key or b"") > LIMIT:
-        return f"message larger than {LIMIT} bytes"
+        return Rejection(0, TOO_LARGE, f"message larger than {LIMIT} bytes")
     if stage == "enrich":
         offset = 0 if status == Status.NEW else -1
         errors = reference.enrich([value], [key], [offset], {}, {}, 1).errors
     else:
-        errors = reference.decide([value], 0, 0.1, None, 1)[2]
-    return errors[0][1] if errors else None
+        errors = reference.decide([value], 0, 0.1, None, 1).errors
+    return rejections(errors)[0] if errors else None
 
 
 def malformed(
     stage: str, status: Status.ValueType, count: int, seed: int
-) -> list[tuple[str, bytes, bytes | None, str]]:
-    """`count` (kind, value, Kafka key, expected reason) for a service of `stage` reading
+) -> list[tuple[str, bytes, bytes | None, Rejection]]:
+    """`count` (kind, value, Kafka key, expected rejection) for a service of `stage` reading
     `status`."""
     rng = random.Random(seed)
     base = valid(1, status)
     names = list(KINDS)
-    result: list[tuple[str, bytes, bytes | None, str]] = []
+    result: list[tuple[str, bytes, bytes | None, Rejection]] = []
     while len(result) < count:
         name = "huge string" if len(result) % HUGE_EVERY == HUGE_EVERY - 1 else rng.choice(names)
         kind = huge_string if name == "huge string" else KINDS[name]

@@ -49,9 +49,11 @@ def test_a_slot_whose_key_moved_is_refused_and_the_other_slots_are_written(
     async def run() -> tuple[bool, dict[str, Position]]:
         store = PositionStore.from_url(cluster_settings.redis_url)
         try:
-            assert await store.apply({key: _write((10, 1, 1, 5, 5), 0) for key in keys})
+            assert await store.apply({key: _write(Position(10, 1, 1, 5, 5), 0) for key in keys})
             # Every key is at revision 1 now: expecting 0 for one key is a stale read.
-            moved = {key: _write((20, 2, 2, 6, 6), 0 if key == stale else 1) for key in keys}
+            moved = {
+                key: _write(Position(20, 2, 2, 6, 6), 0 if key == stale else 1) for key in keys
+            }
             applied = await store.apply(moved)
             return applied, await store.read_positions(keys)
         finally:
@@ -212,7 +214,7 @@ def test_a_write_counts_only_once_a_replica_has_it(
             os.kill(pid, signal.SIGSTOP)
             try:
                 started = time.monotonic()
-                applied = await store.apply({key: _write((10, 1, 1, 5, 5), 0)})
+                applied = await store.apply({key: _write(Position(10, 1, 1, 5, 5), 0)})
                 return applied, time.monotonic() - started
             finally:
                 os.kill(pid, signal.SIGCONT)

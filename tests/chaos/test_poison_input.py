@@ -21,8 +21,9 @@ from tradefast.positions import audit
 from tradefast.positions.audit import read_topic
 from tradefast.positions.store import PositionRow, PositionStore
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
+from tradefast.reference.errors import UNCLASSIFIED_CODE
 from tradefast.reference.validation import decode
-from tradefast.runtime import dead_letter
+from tradefast.runtime import Rejection, dead_letter
 
 pytestmark = pytest.mark.chaos
 
@@ -44,7 +45,7 @@ def enriched(inquiry_id: int, new_offset: int) -> Inquiry:
 def publish_mixed(
     settings: Settings,
     topic: str,
-    bad: list[tuple[str, bytes, bytes | None, str]],
+    bad: list[tuple[str, bytes, bytes | None, Rejection]],
     good: list[Inquiry],
 ) -> None:
     producer = Producer(producer_config(settings, {"linger.ms": 5}))
@@ -122,7 +123,7 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
         snapshot = asyncio.run(snapshot_positions(settings.gateway_url))
 
     expected = {
-        topic: {value[: dead_letter.MAX_KEPT]: reason for _, value, _, reason in values}
+        topic: {value[: dead_letter.MAX_KEPT]: rejected for _, value, _, rejected in values}
         for topic, values in bad.items()
     }
     sources: Counter[str] = Counter()
@@ -130,8 +131,10 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
     for message in read_topic(settings, topics.dead_letter):
         headers = headers_of(message)
         source = headers[dead_letter.SOURCE_TOPIC]
-        reason = headers[dead_letter.REASON]
-        assert expected[source][message.value() or b""] == reason, (source, reason)
+        reason, code = headers[dead_letter.REASON], headers[dead_letter.REASON_CODE]
+        rejected = expected[source][message.value() or b""]
+        assert (rejected.reason, rejected.code) == (reason, code), source
+        assert code != UNCLASSIFIED_CODE, reason
         sources[source] += 1
         reasons[reason] += 1
     assert sources == {topic: len(values) for topic, values in bad.items()}

@@ -190,7 +190,8 @@ def raw_messages(draw: st.DrawFn, statuses: tuple[int, ...] = (NEW, DONE, NOT_DO
 
 keys = st.sampled_from([f"{book}|{instrument}" for book in BOOKS for instrument in INSTRUMENTS])
 offsets = st.integers(-1, 60)
-position_values: st.SearchStrategy[Position] = st.tuples(
+position_values: st.SearchStrategy[Position] = st.builds(
+    Position,
     st.integers(-(10**12), 10**12) | int64s,
     st.integers(-(10**6), 10**6) | int64s,
     st.integers(0, 100) | int64s,

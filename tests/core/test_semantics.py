@@ -18,9 +18,11 @@ from inquiry_factory import (
     encoded,
     enrich_batch,
 )
-from tradefast import _core, reference
+from tradefast import _core, core_types, reference
 from tradefast.core import Core
+from tradefast.core_types import CoreError
 from tradefast.proto.tradefast_pb2 import SELL, InquiryBatch, Position
+from tradefast.reference import errors as reasons
 
 cores = pytest.mark.parametrize("core", CORES, ids=CORE_NAMES)
 KEY = "BOOK1|AAPL"
@@ -67,7 +69,7 @@ def test_worked_example(core: Core) -> None:
 
 @cores
 def test_known_positions_and_the_done_fence(core: Core) -> None:
-    known = {KEY: (1_000, 10, 4, 50, 60)}
+    known = {KEY: core_types.Position(1_000, 10, 4, 50, 60)}
     batch = [
         encoded(50, DONE, new_offset=50),
         encoded(49, DONE, new_offset=49),
@@ -77,12 +79,13 @@ def test_known_positions_and_the_done_fence(core: Core) -> None:
     assert result.errors == []
     assert result.replayed == 2
     assert result.updated == {KEY: (1_006, 12, 5, 51, 60)}
+    assert result.updated[KEY].done_offset == 51, "a Position, read by name"
     assert known == {KEY: (1_000, 10, 4, 50, 60)}, "the caller's mapping is not modified"
 
 
 @cores
 def test_a_replayed_new_gets_its_first_enrichment(core: Core) -> None:
-    known = {KEY: (500, 5, 1, 3, 20)}
+    known = {KEY: core_types.Position(500, 5, 1, 3, 20)}
     batch = [encoded(7, NEW), encoded(8, NEW), encoded(9, NEW)]
     recorded = {(KEY, 19): (100, 1, 0, 555)}
     result = core.enrich(batch, [KEY.encode()] * 3, [19, 20, 21], known, recorded, 999)
@@ -123,7 +126,7 @@ def test_refusals_of_the_position_service(core: Core) -> None:
 
 @cores
 def test_overflowing_done_is_an_error_and_changes_nothing(core: Core) -> None:
-    known = {KEY: (INT64_MAX - 10, 0, 0, -1, -1)}
+    known = {KEY: core_types.Position(INT64_MAX - 10, 0, 0, -1, -1)}
     batch = [encoded(1, DONE, quantity=1, price=11, new_offset=0), encoded(2, NEW)]
     result = enrich_batch(core, batch, known)
     assert result.errors == [(0, "position overflows int64")]
@@ -258,19 +261,20 @@ def test_frame_parses_back(core: Core) -> None:
         (lambda c: c.enrich([b""], [], [0], {}, {}, 0), ValueError),
         (lambda c: c.enrich([], [], [], [], {}, 0), TypeError),
         (lambda c: c.enrich([], [], [], {1: (0, 0, 0, 0, 0)}, {}, 0), TypeError),
-        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0)}, {}, 0), TypeError),
-        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0, 2**63)}, {}, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0)}, {}, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {"a|b": [0, 0, 0, 0, 0]}, {}, 0), TypeError),
+        (lambda c: c.enrich([], [], [], {"a|b": (0, 0, 0, 0, 2**63)}, {}, 0), OverflowError),
         (lambda c: c.enrich([], [], [], {}, {("a|b", 0): (0, 0, 0)}, 0), (TypeError, ValueError)),
         (lambda c: c.enrich([], [], [], {}, {}, 1.5), TypeError),
-        (lambda c: c.enrich([], [], [], {}, {}, -(2**63) - 1), ValueError),
-        (lambda c: c.decide([], -1, 0.5, None, 0), ValueError),
-        (lambda c: c.decide([], 2**64, 0.5, None, 0), ValueError),
+        (lambda c: c.enrich([], [], [], {}, {}, -(2**63) - 1), OverflowError),
+        (lambda c: c.decide([], -1, 0.5, None, 0), OverflowError),
+        (lambda c: c.decide([], 2**64, 0.5, None, 0), OverflowError),
         (lambda c: c.decide([], 0, 1.01, None, 0), ValueError),
         (lambda c: c.decide([], 0, float("nan"), None, 0), ValueError),
         (lambda c: c.decide([], 0, 2, None, 0), ValueError),
         (lambda c: c.decide([], 0, "0.5", None, 0), TypeError),
-        (lambda c: c.decide([], 0, True, None, 0), TypeError),
-        (lambda c: c.decide([], 0, 0.5, -1, 0), ValueError),
+        (lambda c: c.decide([], 0, None, None, 0), TypeError),
+        (lambda c: c.decide([], 0, 0.5, -1, 0), CoreError),
         (lambda c: c.decide([], 0, 0.5, 1.0, 0), TypeError),
         (lambda c: c.frame([b""], [1]), TypeError),
         (lambda c: c.frame([b""], [], 1), TypeError),
@@ -289,7 +293,7 @@ def test_bad_arguments_raise(
 
 @pytest.mark.parametrize("module", [_core, reference], ids=CORE_NAMES)
 def test_value_errors_are_core_errors(module: ModuleType) -> None:
-    assert issubclass(module.CoreError, ValueError)
+    assert module.CoreError is CoreError
     with pytest.raises(module.CoreError, match="done_fraction"):
         module.decide([], 0, 3.0, None, 0)
 
@@ -330,3 +334,19 @@ def test_websocket_frames_carry_one_message_each(core: Core) -> None:
     frames = _read_frames(core.websocket_frames(messages))
     assert frames == [(0x82, message) for message in messages]
     assert core.websocket_frames([]) == b""
+
+
+def test_every_rejection_reason_has_its_own_stable_code() -> None:
+    texts = {
+        value
+        for name, value in vars(reasons).items()
+        if name.isupper()
+        and not name.startswith("_")
+        and not name.endswith("_CODE")
+        and isinstance(value, str)
+    }
+    assert texts == set(reasons.CODES)
+    codes = [*reasons.CODES.values(), reasons.UNEXPECTED_STATUS_CODE, reasons.UNCLASSIFIED_CODE]
+    assert len(set(codes)) == len(codes)
+    assert reasons.code_of(reasons.unexpected_status("NEW")) == reasons.UNEXPECTED_STATUS_CODE
+    assert reasons.code_of("something new") == reasons.UNCLASSIFIED_CODE

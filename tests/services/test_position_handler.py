@@ -17,10 +17,10 @@ from tradefast.config import Settings
 from tradefast.core_types import Position
 from tradefast.positions.store import CorruptPosition, PositionStore, Stored, Write
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
-from tradefast.runtime.outcome import Outcome
+from tradefast.runtime.outcome import Outcome, Rejection
 from tradefast.services.position import PositionHandler, PositionsKeepMoving
 
-OTHER_INSTANCE: Position = (1000, 10, 1, 5, 5)
+OTHER_INSTANCE = Position(1000, 10, 1, 5, 5)
 KEY = "position:{BOOK1}:AAPL"
 CORES = pytest.mark.parametrize("core_name", ["rust", "reference"])
 
@@ -177,4 +177,6 @@ def test_a_wrong_kafka_key_is_refused(settings: Settings) -> None:
     (outcome,) = handle(settings, PositionStore, [batch])
 
     assert outcome.values == []
-    assert outcome.rejects == [(0, "Kafka key is not the inquiry's book|instrument")]
+    assert outcome.rejects == [
+        Rejection(0, "key_mismatch", "Kafka key is not the inquiry's book|instrument")
+    ]

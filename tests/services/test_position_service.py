@@ -108,6 +108,7 @@ def test_malformed_goes_to_dead_letters_and_the_next_is_processed(
 
     headers = dict(dead.headers() or [])
     assert headers[dead_letter.REASON] == b"malformed protobuf"
+    assert headers[dead_letter.REASON_CODE] == b"malformed"
     assert headers[dead_letter.SOURCE_TOPIC] == settings.topics.new.encode()
     assert headers[dead_letter.SERVICE] == b"position"
     partition = int(headers[dead_letter.SOURCE_PARTITION] or b"-1")

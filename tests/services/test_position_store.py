@@ -44,7 +44,7 @@ def test_absent_keys_read_as_zero_and_writes_apply(
 ) -> None:
     async def use(store: PositionStore) -> tuple[object, bool, object]:
         before = await store.read_positions(["BOOK1|AAPL", "BOOK2|MSFT"])
-        applied = await store.apply({"BOOK1|AAPL": write((-1500, -30, 2, 17, 20))})
+        applied = await store.apply({"BOOK1|AAPL": write(Position(-1500, -30, 2, 17, 20))})
         after = await store.read_positions(["BOOK1|AAPL", "BOOK2|MSFT"])
         return before, applied, after
 
@@ -57,8 +57,10 @@ def test_absent_keys_read_as_zero_and_writes_apply(
 
 def test_fence_refuses_the_whole_write_when_any_key_moved(settings: Settings) -> None:
     async def use(store: PositionStore) -> tuple[bool, dict[str, Position]]:
-        await store.apply({"B|X": write((10, 1, 1, 5, 5))})
-        stale = await store.apply({"B|X": write((20, 2, 2, 6, 6)), "B|Y": write((7, 7, 1, 6, 6))})
+        await store.apply({"B|X": write(Position(10, 1, 1, 5, 5))})
+        stale = await store.apply(
+            {"B|X": write(Position(20, 2, 2, 6, 6)), "B|Y": write(Position(7, 7, 1, 6, 6))}
+        )
         return stale, await store.read_positions(["B|X", "B|Y"])
 
     stale, positions = with_store(settings, use)
@@ -71,11 +73,11 @@ def test_records_are_written_read_back_and_dropped_once_acknowledged(settings: S
     records = tuple((offset, 10 * offset, offset, 1, 99) for offset in range(3_000))
 
     async def use(store: PositionStore) -> tuple[object, object, object]:
-        assert await store.apply({key: write((0, 0, 0, -1, 2_999), records=records)})
+        assert await store.apply({key: write(Position(0, 0, 0, -1, 2_999), records=records)})
         written = await store.read_records({key: (1, 2)})
         later = ((3_000, 5, 5, 5, 5),)
         assert await store.apply(
-            {key: write((0, 0, 0, -1, 3_000), 1, records=later, keep_from=2_990)}
+            {key: write(Position(0, 0, 0, -1, 3_000), 1, records=later, keep_from=2_990)}
         )
         kept = await store.read_records({key: (0, 10_000)})
         return written, sorted(kept), await store.read_positions([key])
@@ -96,9 +98,9 @@ def test_fences_of_another_topic_read_as_none_and_its_records_go(
         old = PositionStore.from_url(settings.redis_url, fenced_topic="old.inquiries.new")
         new = PositionStore.from_url(settings.redis_url, fenced_topic="new.inquiries.new")
         try:
-            assert await old.apply({key: write((70, 7, 1, 600, 700), records=old_record)})
+            assert await old.apply({key: write(Position(70, 7, 1, 600, 700), records=old_record)})
             seen_by_new = await new.read_states([key])
-            assert await new.apply({key: write((70, 7, 1, -1, 3), 1)})
+            assert await new.apply({key: write(Position(70, 7, 1, -1, 3), 1)})
             return (
                 seen_by_new,
                 await old.read_states([key]),
@@ -119,11 +121,14 @@ def test_all_positions_lists_every_key_in_order(settings: Settings) -> None:
 
     async def use(store: PositionStore) -> list[PositionRow]:
         await store.apply(
-            {"BOOK2|AAPL": write((big, 1, 1, 9, 9)), "BOOK1|TSLA": write((-5, -1, 1, 3, 4))}
+            {
+                "BOOK2|AAPL": write(Position(big, 1, 1, 9, 9)),
+                "BOOK1|TSLA": write(Position(-5, -1, 1, 3, 4)),
+            }
         )
         return await store.all_positions()
 
     assert with_store(settings, use) == [
-        PositionRow("BOOK1", "TSLA", -5, -1, 1, 3, 4),
-        PositionRow("BOOK2", "AAPL", big, 1, 1, 9, 9),
+        PositionRow("BOOK1", "TSLA", Position(-5, -1, 1, 3, 4)),
+        PositionRow("BOOK2", "AAPL", Position(big, 1, 1, 9, 9)),
     ]

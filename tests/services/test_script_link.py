@@ -13,7 +13,7 @@ import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from tradefast.config import Settings
-from tradefast.core_types import NO_POSITION
+from tradefast.core_types import NO_POSITION, Position
 from tradefast.infra.netcheck import free_port
 from tradefast.positions.script_link import ScriptLink
 from tradefast.positions.store import PositionStore, Write
@@ -85,7 +85,7 @@ def test_only_plain_urls_are_served() -> None:
 
 
 def test_the_store_from_a_url_writes_through_the_link(settings: Settings) -> None:
-    moved = (500, 5, 1, 3, 2)
+    moved = Position(500, 5, 1, 3, 2)
 
     async def scenario() -> tuple[bool, bool, object]:
         store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)

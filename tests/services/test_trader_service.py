@@ -96,4 +96,6 @@ def test_position_limit_rejects_and_wrong_status_is_dead_lettered(
 
     assert decided[1].status == Status.NOT_DONE and decided[1].reject_reason == "position limit"
     assert decided[2].status == Status.DONE
-    assert dict(dead.headers() or [])[dead_letter.REASON] == b"unexpected status NEW"
+    headers = dict(dead.headers() or [])
+    assert headers[dead_letter.REASON] == b"unexpected status NEW"
+    assert headers[dead_letter.REASON_CODE] == b"unexpected_status"

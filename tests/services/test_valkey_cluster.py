@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from hidden_programs import path_without
+from tradefast.core_types import Position
 from tradefast.infra import redis_cluster
 from tradefast.infra.netcheck import free_ports_in_a_row
 from tradefast.infra.redis_server import RedisServer
@@ -44,7 +45,7 @@ def test_the_packaged_valkey_server_forms_a_redis_cluster_for_the_fenced_write(
             store = PositionStore.from_url(f"redis+cluster://127.0.0.1:{ports[0]}")
             try:
                 keys = [f"BOOK{n}|AAPL" for n in range(8)]
-                writes = {key: Write(0, (1, 1, 1, 1, 1), (), -1) for key in keys}
+                writes = {key: Write(0, Position(1, 1, 1, 1, 1), (), -1) for key in keys}
                 return await store.apply(writes) and all(
                     p == (1, 1, 1, 1, 1) for p in (await store.read_positions(keys)).values()
                 )

@@ -14,9 +14,9 @@ async def read_positions(store: PositionStore) -> dict[str, bytes]:
         f"{row.book}|{row.instrument}": Position(
             book_id=row.book,
             instrument_id=row.instrument,
-            notional=row.notional,
-            quantity=row.quantity,
-            sequence=row.sequence,
+            notional=row.position.notional,
+            quantity=row.position.quantity,
+            sequence=row.position.sequence,
         ).SerializeToString()
         for row in await store.all_positions()
     }

@@ -150,7 +150,10 @@ def with_enriched_offsets(
 ) -> dict[str, Position]:
     """`positions` with each key's enriched_offset raised to its done_offset and to the highest
     new_offset of the enriched topic (keys enriched but never DONE get a position of their own)."""
-    result = {key: (*p[:4], max(p[3], p[4])) for key, p in positions.items()}
+    result = {
+        key: p._replace(enriched_offset=max(p.done_offset, p.enriched_offset))
+        for key, p in positions.items()
+    }
     for message in _sized(settings, settings.topics.enriched, patience):
         inquiry = decode(message.value() or b"")
         if not (
@@ -161,9 +164,9 @@ def with_enriched_offsets(
         ):
             continue
         key = position_key(inquiry)
-        notional, quantity, sequence, done_offset, enriched_offset = result.get(key, NO_POSITION)
-        if inquiry.new_offset > enriched_offset:
-            result[key] = (notional, quantity, sequence, done_offset, inquiry.new_offset)
+        position = result.get(key, NO_POSITION)
+        if inquiry.new_offset > position.enriched_offset:
+            result[key] = position._replace(enriched_offset=inquiry.new_offset)
     return result
 
 
@@ -191,11 +194,7 @@ def differences(log: dict[str, Position], rows: list[PositionRow]) -> list[Diffe
     """Keys whose stored DONE total (notional, quantity, sequence, done_offset) differs from the
     recomputed one, sorted by key. Keys with no DONE on either side are not compared."""
     recomputed = {key: p[:4] for key, p in log.items() if p[2]}
-    stored = {
-        f"{r.book}|{r.instrument}": (r.notional, r.quantity, r.sequence, r.done_offset)
-        for r in rows
-        if r.sequence
-    }
+    stored = {f"{r.book}|{r.instrument}": r.position[:4] for r in rows if r.position.sequence}
     return [
         Difference(key, recomputed.get(key), stored.get(key))
         for key in sorted(set(recomputed) | set(stored))

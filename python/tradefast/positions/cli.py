@@ -138,9 +138,9 @@ def as_json(rows: list[PositionRow]) -> str:
             {
                 "book": r.book,
                 "instrument": r.instrument,
-                "notional": r.notional,
-                "quantity": r.quantity,
-                "sequence": r.sequence,
+                "notional": r.position.notional,
+                "quantity": r.position.quantity,
+                "sequence": r.position.sequence,
             }
             for r in rows
         ],
@@ -152,10 +152,7 @@ def as_table(rows: list[PositionRow]) -> str:
     if not rows:
         return "no positions yet"
     header = ("BOOK", "INSTRUMENT", "NOTIONAL", "QUANTITY", "DONE")
-    body = [
-        (r.book, r.instrument, f"{r.notional / 100:,.2f}", f"{r.quantity:,}", str(r.sequence))
-        for r in rows
-    ]
+    body = [_cells(row) for row in rows]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     lines = []
     for row in [header, *body]:
@@ -165,3 +162,9 @@ def as_table(rows: list[PositionRow]) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _cells(row: PositionRow) -> tuple[str, str, str, str, str]:
+    position = row.position
+    notional, quantity = f"{position.notional / 100:,.2f}", f"{position.quantity:,}"
+    return (row.book, row.instrument, notional, quantity, str(position.sequence))

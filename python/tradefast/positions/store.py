@@ -36,8 +36,7 @@ from tradefast.runtime.fatal import FatalError
 
 log = logging.getLogger(__name__)
 
-ZERO: Position = NO_POSITION
-FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
+FIELDS = Position._fields
 STATE_FIELDS = (*FIELDS, "revision", "fenced_topic")
 PREFIX = "position:"
 RECORDS_PREFIX = "enrichments:"
@@ -116,13 +115,11 @@ class Write:
 
 @dataclass(frozen=True)
 class PositionRow:
+    """A stored position with its key split into book and instrument."""
+
     book: str
     instrument: str
-    notional: int
-    quantity: int
-    sequence: int
-    done_offset: int
-    enriched_offset: int
+    position: Position
 
 
 def redis_key(key: str, prefix: str = PREFIX) -> str:
@@ -144,7 +141,7 @@ def _position(name: str, values: list[bytes | None]) -> Position:
         _integer(name, field, value, default)
         for field, value, default in zip(FIELDS, values, NO_POSITION, strict=True)
     ]
-    return (parsed[0], parsed[1], parsed[2], parsed[3], parsed[4])
+    return Position(*parsed)
 
 
 def _integer(name: str, field: str, value: bytes | None, default: int) -> int:
@@ -199,7 +196,7 @@ class PositionStore:
         return self._link is not None
 
     async def read_positions(self, keys: Iterable[str]) -> dict[str, Position]:
-        """The position of every key (ZERO when absent), in one pipelined round trip."""
+        """The position of every key (NO_POSITION when absent), in one pipelined round trip."""
         return {key: stored.position for key, stored in (await self.read_states(keys)).items()}
 
     async def read_states(self, keys: Iterable[str]) -> dict[str, Stored]:
@@ -212,11 +209,10 @@ class PositionStore:
         return {key: self._stored(redis_key(key), row) for key, row in zip(keys, rows, strict=True)}
 
     def _stored(self, name: str, row: list[bytes | None]) -> Stored:
-        notional, quantity, sequence, done_offset, enriched_offset = _position(name, row[:5])
+        position = _position(name, row[:5])
         if (row[6] or b"").decode(errors="replace") != self._fenced_topic:
-            done_offset = enriched_offset = -1
-        revision = _integer(name, "revision", row[5], 0)
-        return Stored((notional, quantity, sequence, done_offset, enriched_offset), revision)
+            position = position._replace(done_offset=-1, enriched_offset=-1)
+        return Stored(position, _integer(name, "revision", row[5], 0))
 
     async def read_records(
         self, wanted: Mapping[str, tuple[int, int]]
@@ -329,7 +325,7 @@ class PositionStore:
                 pipe.hmget(name, FIELDS)
             rows = await pipe.execute()
         result = [
-            PositionRow(book, instrument, *_position(name, row))
+            PositionRow(book, instrument, _position(name, row))
             for (name, (book, instrument)), row in zip(named_keys, rows, strict=True)
         ]
         return sorted(result, key=lambda r: (r.book, r.instrument))

@@ -3,11 +3,10 @@
 import math
 from collections.abc import Sequence
 
+from tradefast.core_types import Decisions
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference import errors
 from tradefast.reference.validation import (
-    INT64_MAX,
-    INT64_MIN,
     UINT64_MAX,
     check_int,
     check_messages,
@@ -35,7 +34,7 @@ def splitmix64(value: int) -> int:
 def done_threshold(done_fraction: object) -> int:
     """DONE when splitmix64(seed ^ inquiry_id) < this: floor(done_fraction * 2**64), exact in
     floating point (a power-of-two product), so 0 never and 1 always gives DONE."""
-    if isinstance(done_fraction, bool) or not isinstance(done_fraction, int | float):
+    if not isinstance(done_fraction, int | float):
         raise TypeError(f"done_fraction must be a number, not {type(done_fraction).__name__}")
     if not 0 <= done_fraction <= 1 or (
         isinstance(done_fraction, float) and math.isnan(done_fraction)
@@ -54,17 +53,15 @@ def decide(
     done_fraction: float,
     position_limit: int | None,
     decided_ns: int,
-) -> tuple[list[bytes], list[bytes], list[tuple[int, str]]]:
+) -> Decisions:
     """Answer each POSITION_ENRICHED inquiry DONE or NOT_DONE (see tradefast/_core.pyi)."""
     batch = check_messages(messages)
     checked_seed = check_int(seed, "seed", 0, UINT64_MAX)
     threshold = done_threshold(done_fraction)
-    limit = (
-        None
-        if position_limit is None
-        else check_int(position_limit, "position_limit", 0, INT64_MAX)
-    )
-    stamp = check_int(decided_ns, "decided_ns", INT64_MIN, INT64_MAX)
+    limit = None if position_limit is None else check_int(position_limit, "position_limit")
+    if limit is not None and limit < 0:
+        raise errors.CoreError(f"position_limit must not be negative, got {limit}")
+    stamp = check_int(decided_ns, "decided_ns")
     keys: list[bytes] = []
     values: list[bytes] = []
     rejected: list[tuple[int, str]] = []
@@ -80,7 +77,7 @@ def decide(
             _answer(inquiry, checked_seed, threshold, limit, stamp)
             keys.append(position_key(inquiry).encode())
             values.append(inquiry.SerializeToString())
-    return keys, values, rejected
+    return Decisions(keys, values, rejected)
 
 
 def _answer(

@@ -1,13 +1,11 @@
 """Position aggregation and enrichment of one batch of `inquiries.new` and `inquiries.decided`."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from tradefast.core_types import NO_POSITION, Enrichment, Position, Record, Recorded
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference import errors
 from tradefast.reference.validation import (
-    INT64_MAX,
-    INT64_MIN,
     check_int,
     check_keys,
     check_messages,
@@ -27,8 +25,8 @@ def enrich(
     messages: Sequence[bytes],
     keys: Sequence[bytes | None],
     offsets: Sequence[int],
-    positions: Mapping[str, Position],
-    recorded: Mapping[tuple[str, int], Recorded],
+    positions: dict[str, Position],
+    recorded: dict[tuple[str, int], Recorded],
     enriched_ns: int,
 ) -> Enrichment:
     """Walk the batch in order: a DONE moves its key's position once (the done_offset fence), a
@@ -39,7 +37,7 @@ def enrich(
     new_offsets = check_offsets(offsets, len(batch))
     working = check_positions(positions)
     records_in = check_recorded(recorded)
-    stamp = check_int(enriched_ns, "enriched_ns", INT64_MIN, INT64_MAX)
+    stamp = check_int(enriched_ns, "enriched_ns")
     out = Enrichment([], [], {}, {}, 0, [])
     replayed = 0
     for index, data in enumerate(batch):
@@ -65,7 +63,7 @@ def enrich(
             reason = _check_new(inquiry, offset)
             if reason is not None:
                 out.errors.append((index, reason))
-            elif offset <= position[4]:
+            elif offset <= position.enriched_offset:
                 replayed += 1
                 first = records_in.get((key, offset))
                 if first is not None:
@@ -73,20 +71,13 @@ def enrich(
                     out.keys.append(key.encode())
                     out.values.append(inquiry.SerializeToString())
             else:
-                notional, quantity, sequence, done_offset, _ = position
-                enrichment = (notional, quantity, sequence, stamp)
+                enrichment = (position.notional, position.quantity, position.sequence, stamp)
                 _stamp(inquiry, enrichment, offset)
                 out.keys.append(key.encode())
                 out.values.append(inquiry.SerializeToString())
                 record: Record = (offset, *enrichment)
                 out.records.setdefault(key, []).append(record)
-                working[key] = out.updated[key] = (
-                    notional,
-                    quantity,
-                    sequence,
-                    done_offset,
-                    offset,
-                )
+                working[key] = out.updated[key] = position._replace(enriched_offset=offset)
         elif inquiry.status != Status.NOT_DONE:
             out.errors.append((index, errors.unexpected_status(status_name(inquiry))))
     return out._replace(replayed=replayed)
@@ -102,7 +93,7 @@ def _apply_done(inquiry: Inquiry, position: Position) -> Position | str | None:
     notional, quantity, sequence, done_offset, enriched_offset = position
     if inquiry.new_offset <= done_offset:
         return None
-    moved = (
+    moved = Position(
         notional + signed_notional(inquiry),
         quantity + signed_quantity(inquiry),
         sequence + 1,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from tradefast.proto.tradefast_pb2 import Inquiry, Side, Status
 from tradefast.reference import errors
 from tradefast.reference.decide import splitmix64
-from tradefast.reference.validation import INT64_MAX, INT64_MIN, UINT64_MAX, check_int
+from tradefast.reference.validation import INT64_MAX, UINT64_MAX, check_int
 
 
 class InquiryMaker:
@@ -38,8 +38,12 @@ class InquiryMaker:
     def make(self, first_id: int, created_ns: Sequence[int]) -> tuple[list[bytes], list[bytes]]:
         """The Kafka keys and encoded values of inquiries first_id, first_id + 1, ... stamped
         with `created_ns`, one per stamp."""
-        stamps = [check_int(ns, "created_ns", INT64_MIN, INT64_MAX) for ns in created_ns]
-        check_int(first_id, "first_id", 1, INT64_MAX - len(stamps))
+        check_int(first_id, "first_id")
+        stamps = [check_int(ns, "created_ns") for ns in created_ns]
+        if not 1 <= first_id <= INT64_MAX - len(stamps):
+            raise errors.CoreError(
+                f"first_id must be in [1, {INT64_MAX - len(stamps)}], got {first_id}"
+            )
         keys: list[bytes] = []
         values: list[bytes] = []
         for offset, created in enumerate(stamps):

@@ -8,14 +8,14 @@ from google.protobuf.message import DecodeError
 from tradefast.core_types import Scan
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
 from tradefast.reference import wire
-from tradefast.reference.validation import check_int, check_messages
+from tradefast.reference.validation import UINT64_MAX, check_int, check_messages
 
 
 def scan(messages: Sequence[bytes], max_bytes: int) -> Scan:
     """Values over `max_bytes` or not decodable as an Inquiry under the strict wire rules count
     as bad; no other check is made (the gateway shows what the stages published)."""
     batch = check_messages(messages)
-    limit = check_int(max_bytes, "max_bytes", 0, 2**63 - 1)
+    limit = check_int(max_bytes, "max_bytes", 0, UINT64_MAX)
     result = Scan([], [], [], False, 0)
     done = False
     bad = 0

@@ -1,6 +1,6 @@
 """Decoding and validating one Inquiry, and checking the arguments of a call."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from google.protobuf.message import DecodeError
 
@@ -81,37 +81,37 @@ def check_messages(messages: Sequence[bytes], what: str = "messages") -> list[by
     return checked
 
 
-def check_int(value: object, name: str, low: int, high: int) -> int:
-    """`value` if an int in [low, high]: TypeError if not an int, CoreError if out of range."""
+def check_int(value: object, name: str, low: int = INT64_MIN, high: int = INT64_MAX) -> int:
+    """`value` as the Rust core's typed arguments take an int of [low, high] (an i64 unless
+    said otherwise): TypeError if not an int, OverflowError if it does not fit."""
     if not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if not low <= value <= high:
-        raise errors.CoreError(f"{name} must be in [{low}, {high}], got {value}")
+        raise OverflowError(f"{name} must be in [{low}, {high}], got {value}")
     return value
 
 
-POSITION_FIELDS = ("notional", "quantity", "sequence", "done_offset", "enriched_offset")
 RECORDED_FIELDS = ("notional", "quantity", "sequence", "enriched_ns")
 
 
-def check_positions(positions: Mapping[str, Position]) -> dict[str, Position]:
+def check_positions(positions: dict[str, Position]) -> dict[str, Position]:
     """A copy of the positions after checking every key and value."""
     checked: dict[str, Position] = {}
     for key, value in _items(positions, "positions"):
         if not isinstance(key, str):
             raise TypeError(f"position keys must be str, not {type(key).__name__}")
-        fields = _int64_tuple(value, POSITION_FIELDS, f"position of {key!r}")
-        checked[key] = (fields[0], fields[1], fields[2], fields[3], fields[4])
+        fields = _int64_tuple(value, Position._fields, f"position of {key!r}")
+        checked[key] = Position(*fields)
     return checked
 
 
-def check_recorded(recorded: Mapping[tuple[str, int], Recorded]) -> dict[tuple[str, int], Recorded]:
+def check_recorded(recorded: dict[tuple[str, int], Recorded]) -> dict[tuple[str, int], Recorded]:
     """A copy of the recorded enrichments, keyed by (key, offset), after checking them."""
     checked: dict[tuple[str, int], Recorded] = {}
     for at, value in _items(recorded, "recorded"):
         if not (isinstance(at, tuple) and len(at) == 2 and isinstance(at[0], str)):
             raise TypeError("recorded must be keyed by (str, int) tuples")
-        offset = check_int(at[1], "recorded offset", INT64_MIN, INT64_MAX)
+        offset = check_int(at[1], "recorded offset")
         fields = _int64_tuple(value, RECORDED_FIELDS, f"recorded enrichment of {at!r}")
         checked[(at[0], offset)] = (fields[0], fields[1], fields[2], fields[3])
     return checked
@@ -130,22 +130,23 @@ def check_keys(keys: Sequence[bytes | None], count: int) -> list[bytes | None]:
 
 def check_offsets(offsets: Sequence[int], count: int) -> list[int]:
     """The inquiries.new offset of each message (negative for one read from another topic)."""
-    checked = [check_int(offset, "offset", INT64_MIN, INT64_MAX) for offset in offsets]
+    checked = [check_int(offset, "offset") for offset in offsets]
     if len(checked) != count:
         raise errors.CoreError(f"got {len(checked)} offsets for {count} messages")
     return checked
 
 
 def _int64_tuple(value: object, names: tuple[str, ...], what: str) -> tuple[int, ...]:
-    if not isinstance(value, tuple) or len(value) != len(names):
-        raise TypeError(f"{what} must be a tuple of {len(names)} ints")
+    if not isinstance(value, tuple):
+        raise TypeError(f"{what} must be a tuple, not {type(value).__name__}")
+    if len(value) != len(names):
+        raise ValueError(f"{what} must be a tuple of {len(names)} ints")
     return tuple(
-        check_int(item, f"{what}: {name}", INT64_MIN, INT64_MAX)
-        for item, name in zip(value, names, strict=True)
+        check_int(item, f"{what}: {name}") for item, name in zip(value, names, strict=True)
     )
 
 
 def _items(mapping: object, name: str) -> Iterable[tuple[object, object]]:
-    if not isinstance(mapping, Mapping):
-        raise TypeError(f"{name} must be a mapping, not {type(mapping).__name__}")
+    if not isinstance(mapping, dict):
+        raise TypeError(f"{name} must be a dict, not {type(mapping).__name__}")
     return mapping.items()

@@ -3,7 +3,15 @@ shutdown. A service is a `ServiceSpec` (its input topics and a batch handler) gi
 see docs/services.md for a worked example."""
 
 from tradefast.runtime.fatal import FatalError
-from tradefast.runtime.outcome import Outcome
+from tradefast.runtime.outcome import Outcome, Rejection, rejections
 from tradefast.runtime.service import BatchHandler, ServiceSpec, serve
 
-__all__ = ["BatchHandler", "FatalError", "Outcome", "ServiceSpec", "serve"]
+__all__ = [
+    "BatchHandler",
+    "FatalError",
+    "Outcome",
+    "Rejection",
+    "ServiceSpec",
+    "rejections",
+    "serve",
+]

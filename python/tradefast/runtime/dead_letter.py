@@ -13,11 +13,15 @@ from tradefast.runtime.producer import BatchProducer
 log = logging.getLogger(__name__)
 
 REASON = "reason"
+REASON_CODE = "reason.code"
 SOURCE_TOPIC = "source.topic"
 SOURCE_PARTITION = "source.partition"
 SOURCE_OFFSET = "source.offset"
 SERVICE = "service"
 ORIGINAL_SIZE = "original.size"
+# The code of a message over the service's input limit, dropped before its handler sees it (the
+# codes of the cores' reasons are in tradefast/reference/errors.py).
+TOO_LARGE = "too_large"
 # A dead letter keeps at most this much of the key and of the value (the original size in a
 # header), so it fits Kafka's message size limit whatever arrived.
 MAX_KEPT = 64 * 1024
@@ -29,10 +33,12 @@ class DeadLetters:
         self._topic = topic
         self._metrics = metrics
 
-    async def send(self, message: Message, reason: str) -> None:
-        """Publish `message` (same key and value) to the dead-letter topic."""
+    async def send(self, message: Message, code: str, reason: str) -> None:
+        """Publish `message` (same key and value) to the dead-letter topic, with the stable
+        `code` of why and the `reason` in words."""
         headers: list[tuple[str, str | bytes | None]] = [
             (REASON, reason),
+            (REASON_CODE, code),
             (SOURCE_TOPIC, message.topic() or ""),
             (SOURCE_PARTITION, str(message.partition())),
             (SOURCE_OFFSET, str(message.offset())),
@@ -46,9 +52,10 @@ class DeadLetters:
         await self._producer.send(self._topic, key, value, headers)
         self._metrics.dead_letters.inc()
         log.warning(
-            "dead-lettered %s[%s]@%s: %s",
+            "dead-lettered %s[%s]@%s: %s (%s)",
             message.topic(),
             message.partition(),
             message.offset(),
             reason,
+            code,
         )

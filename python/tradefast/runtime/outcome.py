@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tradefast.reference.errors import code_of
+
+
+class Rejection(NamedTuple):
+    """An input message that goes to the dead-letter topic instead of being processed."""
+
+    at: int
+    """Its index in the batch."""
+    code: str
+    """The stable code of the reason (the dead letter's `reason.code` header)."""
+    reason: str
+    """Why, in words (the dead letter's `reason` header)."""
+
+
+def rejections(errors: list[tuple[int, str]]) -> list[Rejection]:
+    """A core's (index, reason) errors as rejections with their codes."""
+    return [Rejection(at, code_of(reason), reason) for at, reason in errors]
 
 
 @dataclass
 class Outcome:
-    """Messages for one output `topic` (`keys[i]`, `values[i]`, in order) and the (index in the
-    batch, reason) of every input message that goes to the dead-letter topic instead."""
+    """Messages for one output `topic` (`keys[i]`, `values[i]`, in order) and the input
+    messages that go to the dead-letter topic instead."""
 
     topic: str
     keys: list[bytes] = field(default_factory=list)
     values: list[bytes] = field(default_factory=list)
-    rejects: list[tuple[int, str]] = field(default_factory=list)
+    rejects: list[Rejection] = field(default_factory=list)

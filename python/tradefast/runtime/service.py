@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from tradefast.config import Settings
+from tradefast.core_types import CoreError
 from tradefast.infra import kafka_config
 from tradefast.runtime.checkpoint import Checkpoint
 from tradefast.runtime.consumer import BatchConsumer
-from tradefast.runtime.dead_letter import DeadLetters
+from tradefast.runtime.dead_letter import TOO_LARGE, DeadLetters
 from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.outcome import Outcome
@@ -121,8 +122,8 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                 break
             started = time.perf_counter()
             await producer.send_many(outcome.topic, outcome.keys, outcome.values)
-            for index, reason in outcome.rejects:
-                await dead_letters.send(batch[index], reason)
+            for rejected in outcome.rejects:
+                await dead_letters.send(batch[rejected.at], rejected.code, rejected.reason)
             checkpoint.handled(received)
             metrics.stage("produce", time.perf_counter() - started)
             if outcome.values:
@@ -167,7 +168,8 @@ async def _without_oversized(
     if len(kept) != len(batch):
         for message in batch:
             if _size(message) > limit:
-                await dead_letters.send(message, f"message larger than {limit} bytes")
+                reason = f"message larger than {limit} bytes"
+                await dead_letters.send(message, TOO_LARGE, reason)
     return kept
 
 
@@ -196,7 +198,9 @@ async def _handle(
         started = time.perf_counter()
         try:
             outcome = await spec.handler(batch)
-        except FatalError:
+        except (FatalError, CoreError):
+            # A core refuses the same call every time (CoreError: a bug, never one bad message),
+            # so it stops the service like any failure retrying cannot mend.
             metrics.errors.inc()
             raise
         except Exception:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tradefast.core import Core
+from tradefast.core_types import Decisions
 from tradefast.proto.tradefast_pb2 import Inquiry
 
-Decisions = tuple[list[bytes], list[bytes], list[tuple[int, str]]]
 Policy = Callable[[list[bytes], int], Decisions]
 
 POLICIES = ("seeded", "even-ids")
@@ -39,7 +39,7 @@ def even_ids(core: Core, position_limit: int | None) -> Policy:
             yes if Inquiry.FromString(yes).inquiry_id % 2 == 0 else no
             for yes, no in zip(done, declined, strict=True)
         ]
-        return keys, chosen, errors
+        return Decisions(keys, chosen, errors)
 
     return decide
 

@@ -24,7 +24,7 @@ from tradefast import core
 from tradefast.config import Settings
 from tradefast.core_types import Enrichment, Position, Recorded
 from tradefast.positions.store import PositionStore, Stored, Write
-from tradefast.runtime import FatalError, Outcome, ServiceSpec, serve
+from tradefast.runtime import FatalError, Outcome, ServiceSpec, rejections, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import add_batch_size
 from tradefast.services.registry import KAFKA, REDIS, Service
@@ -82,7 +82,7 @@ class PositionHandler:
                 if result.replayed:
                     REPLAYED.inc(result.replayed)
                     log.info("absorbed %d replayed inputs (counted once)", result.replayed)
-                return Outcome(self._output, result.keys, result.values, result.errors)
+                return Outcome(self._output, result.keys, result.values, rejections(result.errors))
             REDONE.inc()
             log.warning("positions moved under us (another instance or a replay): redoing")
             for key in partitions:

@@ -11,7 +11,7 @@ from confluent_kafka import Message
 
 from tradefast import core
 from tradefast.config import Settings
-from tradefast.runtime import Outcome, ServiceSpec, serve
+from tradefast.runtime import Outcome, ServiceSpec, rejections, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.options import add_batch_size, bounded, from_env
 from tradefast.services.policies import POLICIES, build
@@ -69,7 +69,7 @@ def trader_spec(
     async def decide(batch: list[Message]) -> Outcome:
         values = [m.value() or b"" for m in batch]
         keys, decided, errors = choose(values, time.time_ns())
-        return Outcome(output, keys, decided, errors)
+        return Outcome(output, keys, decided, rejections(errors))
 
     return ServiceSpec("trader", (settings.topics.enriched,), decide, batch_size=batch_size)
 

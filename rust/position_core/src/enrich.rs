@@ -43,11 +43,19 @@ pub struct Book {
 }
 
 impl Book {
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            slots: HashMap::with_capacity(capacity),
+    /// The working book of a batch, starting from the known `positions`.
+    pub fn from_positions(positions: HashMap<String, Position>) -> Self {
+        let mut book = Self {
+            slots: HashMap::with_capacity(positions.len()),
             ..Self::default()
+        };
+        for (key, position) in positions {
+            book.slots.insert(key.clone(), book.keys.len());
+            book.keys.push(key);
+            book.positions.push(position);
+            book.is_changed.push(false);
         }
+        book
     }
 
     /// The slot of `key`, created at NO_POSITION if new.

@@ -1,17 +1,18 @@
 //! tradefast's hot path: one call per batch to enrich, decide and frame protobuf inquiries.
 //! The pure-Python specification is python/tradefast/reference; the API is described in
-//! python/tradefast/_core.pyi. Each entry point converts its arguments with the GIL held,
+//! python/tradefast/_core.pyi. Each entry point takes typed arguments (PyO3 converts them with
+//! the GIL held: TypeError for a wrong type, OverflowError for an int outside its Rust type),
 //! does the work with the GIL released, and builds the Python results.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+use pyo3::import_exception;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+use std::collections::HashMap;
 
-mod args;
+use pyo3::types::{PyBytes, PyDict, PyList, PyType};
+
 pub mod decide;
 pub mod enrich;
 pub mod frame;
@@ -24,14 +25,10 @@ pub mod validate;
 pub mod websocket;
 pub mod wire;
 
-use enrich::{Book, Output, RecordedMap};
+use enrich::{Book, Output, Position, RecordedMap};
 
-create_exception!(
-    tradefast._core,
-    CoreError,
-    PyValueError,
-    "Raised for a call the core cannot serve at all (never for one bad message)."
-);
+// Defined once, in Python, so both cores raise the same class.
+import_exception!(tradefast.core_types, CoreError);
 
 /// Run an entry point; a panic (a bug: no input should cause one) becomes CoreError rather
 /// than PyO3's PanicException, which is not an Exception.
@@ -80,18 +77,16 @@ fn keyed_results<'py>(py: Python<'py>, output: &Output, book: &Book) -> PyResult
 #[pyo3(signature = (messages, keys, offsets, positions, recorded, enriched_ns))]
 fn enrich_batch<'py>(
     py: Python<'py>,
-    messages: &Bound<'py, PyAny>,
+    messages: Vec<Bound<'py, PyBytes>>,
     keys: Vec<Option<Bound<'py, PyBytes>>>,
     offsets: Vec<i64>,
-    positions: &Bound<'py, PyAny>,
+    positions: HashMap<String, Position>,
     recorded: RecordedMap,
-    enriched_ns: &Bound<'py, PyAny>,
+    enriched_ns: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     static ENRICHMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static POSITION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
-        let messages = args::bytes_items(messages, "messages")?;
-        let mut book = args::positions(positions)?;
-        let enriched_ns = args::int64(enriched_ns, "enriched_ns")?;
         for (what, count) in [("keys", keys.len()), ("offsets", offsets.len())] {
             if count != messages.len() {
                 return Err(CoreError::new_err(format!(
@@ -100,6 +95,7 @@ fn enrich_batch<'py>(
                 )));
             }
         }
+        let mut book = Book::from_positions(positions);
         let data = slices(&messages);
         let kafka_keys: Vec<Option<&[u8]>> = keys
             .iter()
@@ -113,9 +109,10 @@ fn enrich_batch<'py>(
         };
         let output = py.detach(|| enrich::enrich(&data, &inputs, &mut book));
         let (keys, values, errors) = keyed_results(py, &output, &book)?;
+        let position = POSITION.import(py, "tradefast.core_types", "Position")?;
         let updated = PyDict::new(py);
         for &slot in &book.changed {
-            updated.set_item(&book.keys[slot], book.positions[slot])?;
+            updated.set_item(&book.keys[slot], position.call1(book.positions[slot])?)?;
         }
         let mut by_slot: Vec<Option<Bound<'py, PyList>>> = vec![None; book.keys.len()];
         let records = PyDict::new(py);
@@ -138,37 +135,41 @@ fn enrich_batch<'py>(
 
 /// See `decide` in python/tradefast/_core.pyi.
 #[pyfunction(name = "decide")]
+#[pyo3(signature = (messages, seed, done_fraction, position_limit, decided_ns))]
 fn decide_batch<'py>(
     py: Python<'py>,
-    messages: &Bound<'py, PyAny>,
-    seed: &Bound<'py, PyAny>,
-    done_fraction: &Bound<'py, PyAny>,
-    position_limit: &Bound<'py, PyAny>,
-    decided_ns: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyTuple>> {
+    messages: Vec<Bound<'py, PyBytes>>,
+    seed: u64,
+    done_fraction: f64,
+    position_limit: Option<i64>,
+    decided_ns: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    static DECISIONS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
-        let messages = args::bytes_items(messages, "messages")?;
-        let position_limit = if position_limit.is_none() {
-            None
-        } else {
-            Some(args::bounded(
-                position_limit,
-                "position_limit",
-                0,
-                i64::MAX,
-            )?)
-        };
+        // NaN fails the range check too.
+        if !(0.0..=1.0).contains(&done_fraction) {
+            return Err(CoreError::new_err(format!(
+                "done_fraction must be in [0, 1], got {done_fraction}"
+            )));
+        }
+        if let Some(limit) = position_limit.filter(|&limit| limit < 0) {
+            return Err(CoreError::new_err(format!(
+                "position_limit must not be negative, got {limit}"
+            )));
+        }
         let policy = decide::Policy {
-            seed: args::bounded(seed, "seed", 0, u64::MAX)?,
-            threshold: decide::done_threshold(args::fraction(done_fraction, "done_fraction")?),
+            seed,
+            threshold: decide::done_threshold(done_fraction),
             position_limit,
-            decided_ns: args::int64(decided_ns, "decided_ns")?,
+            decided_ns,
         };
         let data = slices(&messages);
         let mut book = Book::default();
         let output = py.detach(|| decide::decide(&data, &policy, &mut book));
         let (keys, values, errors) = keyed_results(py, &output, &book)?;
-        PyTuple::new(py, [keys, values, errors])
+        DECISIONS
+            .import(py, "tradefast.core_types", "Decisions")?
+            .call1((keys, values, errors))
     })
 }
 
@@ -181,12 +182,11 @@ fn decide_batch<'py>(
 )]
 fn frame_batch<'py>(
     py: Python<'py>,
-    inquiries: &Bound<'py, PyAny>,
+    inquiries: Vec<Bound<'py, PyBytes>>,
     positions: Vec<Bound<'py, PyBytes>>,
     snapshot: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
     guarded(|| {
-        let inquiries = args::bytes_items(inquiries, "inquiries")?;
         let (inquiries, positions) = (slices(&inquiries), slices(&positions));
         let len = frame::frame_len(&inquiries, &positions, snapshot);
         PyBytes::new_with(py, len, |out| {
@@ -217,12 +217,11 @@ fn websocket_frames<'py>(
 #[pyo3(signature = (messages, max_bytes))]
 fn scan_batch<'py>(
     py: Python<'py>,
-    messages: &Bound<'py, PyAny>,
+    messages: Vec<Bound<'py, PyBytes>>,
     max_bytes: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
     static SCAN: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     guarded(|| {
-        let messages = args::bytes_items(messages, "messages")?;
         let data = slices(&messages);
         let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
         let scanned = py.detach(|| scan::scan(&data, max_bytes));

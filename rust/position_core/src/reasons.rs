@@ -1,4 +1,5 @@
-//! Per-message rejection reasons, identical to python/tradefast/reference/errors.py.
+//! Per-message rejection reasons, identical to python/tradefast/reference/errors.py, which also
+//! gives each its stable dead-letter code (the `reason.code` header).
 
 use std::borrow::Cow;
 
