@@ -38,8 +38,8 @@ from tradefast.bench.cost import (
 )
 from tradefast.bench.hop import measure_floor
 from tradefast.config import Settings
+from tradefast.errors import TradefastError
 from tradefast.infra import redis_cluster
-from tradefast.infra.errors import InfraError
 from tradefast.infra.netcheck import free_port, split_host_port
 from tradefast.infra.redis_server import redis_host_port
 from tradefast.integration.pipeline import (
@@ -63,7 +63,7 @@ SAMPLE_INTERVAL = 0.2
 WARMUP_RATE = 1_000.0
 
 
-class BenchError(RuntimeError):
+class BenchError(TradefastError, RuntimeError):
     """The benchmark could not run (a process failed); the message says which and why."""
 
 
@@ -397,9 +397,8 @@ def _run(args: argparse.Namespace) -> int:
                 steps.append(bench.step(rate, args.duration, args.warmup))
                 if args.original_client:
                     steps.append(bench.step(rate, args.duration, args.warmup, original=True))
-    except (BenchError, InfraError, config.ConfigError, OSError) as exc:
-        print(f"tradefast bench e2e: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        raise BenchError(str(exc)) from exc
     print(describe_floor(floor))
     for step in steps:
         print(describe(step))

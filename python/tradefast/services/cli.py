@@ -4,27 +4,25 @@ To add a service, add one line to SERVICES: its name and the module that impleme
 provides:
     DESCRIPTION: str                      the one-line help
     METRICS_PORT: int                     default Prometheus port (0: none)
-    add_arguments(parser) -> None         optional: its own flags
+    SETTINGS: tuple[str, ...]             optional: the settings (config.py) it takes as flags
     async main(args, settings, shutdown)  runs until `shutdown.requested` is set (SIGTERM/SIGINT)
-Every service also gets --metrics-port, --metrics-host and --log-format from here.
+Every service also gets --metrics-port (TRADEFAST_<NAME>_METRICS_PORT), --metrics-host and
+--log-format from here.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from types import ModuleType
 from typing import Any
 
 from tradefast import config
+from tradefast.errors import UnavailableError
 from tradefast.runtime import logs, preflight
-from tradefast.runtime.fatal import FatalError
 from tradefast.runtime.metrics import serve_metrics
-from tradefast.runtime.producer import DeliveryFailed
 from tradefast.runtime.service import run
 from tradefast.runtime.shutdown import Shutdown
-from tradefast.services.options import bounded, from_env
 
 SERVICES: dict[str, str] = {
     "generator": "tradefast.services.generator",
@@ -48,67 +46,36 @@ def register(subparsers: Any) -> None:
     for name, module_name in SERVICES.items():
         module = importlib.import_module(module_name)
         sub = services.add_parser(name, help=module.DESCRIPTION, description=module.DESCRIPTION)
-        _add_common_arguments(sub, name, module.METRICS_PORT)
-        add_arguments = getattr(module, "add_arguments", None)
-        if add_arguments is not None:
-            add_arguments(sub)
+        config.add_flag(
+            sub, "metrics_port", config.metrics_port_setting(name), str(module.METRICS_PORT)
+        )
+        config.add_flags(sub, ("metrics_host", "log_format", *getattr(module, "SETTINGS", ())))
         sub.set_defaults(func=_run, service_module=module)
 
 
-def metrics_port(name: str) -> int:
-    """The metrics port service `name` uses without --metrics-port: its env variable or default."""
+def metrics_port(name: str, flags: argparse.Namespace | None = None) -> int:
+    """The metrics port of service `name`: --metrics-port, else its variable, else its default."""
     module = importlib.import_module(SERVICES[name])
-    port = from_env(_port_env(name), str(module.METRICS_PORT))
-    return bounded(int, 0, 65535)(port or "0")
-
-
-def _port_env(name: str) -> str:
-    return f"TRADEFAST_{name.upper()}_METRICS_PORT"
-
-
-def _add_common_arguments(parser: argparse.ArgumentParser, name: str, port: int) -> None:
-    parser.add_argument(
-        "--metrics-port",
-        type=bounded(int, 0, 65535),
-        default=from_env(_port_env(name), str(port)),
-        help=f"Prometheus /metrics port, 0 disables (env {_port_env(name)}; default {port})",
+    port: int = config.read(
+        "metrics_port", config.metrics_port_setting(name), module.METRICS_PORT, flags=flags
     )
-    parser.add_argument(
-        "--metrics-host",
-        default=from_env("TRADEFAST_METRICS_HOST", "127.0.0.1"),
-        help="address of the metrics endpoint (env TRADEFAST_METRICS_HOST; default 127.0.0.1)",
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=logs.FORMATS,
-        default=from_env("TRADEFAST_LOG_FORMAT", "plain"),
-        help="plain or json (env TRADEFAST_LOG_FORMAT; default plain)",
-    )
+    return port
 
 
 def _run(args: argparse.Namespace) -> int:
     module: ModuleType = args.service_module
+    settings = config.load(flags=args)
+    logs.configure(settings.log_format)
+    preflight.require(settings, NEEDS.get(args.service, ()))
+    port = metrics_port(args.service, args)
     try:
-        settings = config.load()
-        logs.configure(args.log_format)
-        preflight.require(settings, NEEDS.get(args.service, ()))
-        serve_metrics(args.metrics_port, args.metrics_host)
-    except (config.ConfigError, preflight.Unreachable) as exc:
-        print(f"tradefast service {args.service}: {exc}", file=sys.stderr)
-        return 2
+        serve_metrics(port, settings.metrics_host)
     except OSError as exc:
-        print(
-            f"tradefast service {args.service}: cannot serve metrics on "
-            f"{args.metrics_host}:{args.metrics_port}: {exc}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UnavailableError(
+            f"cannot serve metrics on {settings.metrics_host}:{port}: {exc}"
+        ) from None
 
     async def main(shutdown: Shutdown) -> None:
         await module.main(args, settings, shutdown)
 
-    try:
-        return run(main)
-    except (DeliveryFailed, config.ConfigError, FatalError) as exc:
-        print(f"tradefast service {args.service}: {exc}", file=sys.stderr)
-        return 1
+    return run(main)

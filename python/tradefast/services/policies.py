@@ -8,9 +8,13 @@ A policy takes the batch's encoded POSITION_ENRICHED inquiries and the decision 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tradefast.core import Core
 from tradefast.proto.tradefast_pb2 import Inquiry
+
+# At run time only for annotations: the settings import POLICIES, and the core imports them.
+if TYPE_CHECKING:
+    from tradefast.core import Core
 
 Decisions = tuple[list[bytes], list[bytes], list[tuple[int, str]]]
 Policy = Callable[[list[bytes], int], Decisions]
