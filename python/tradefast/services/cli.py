@@ -5,6 +5,7 @@ provides:
     DESCRIPTION: str                      the one-line help
     METRICS_PORT: int                     default Prometheus port (0: none)
     SETTINGS: tuple[str, ...]             optional: the settings (config.py) it takes as flags
+    add_arguments(parser) -> None         optional: flags of its own that are no settings
     async main(args, settings, shutdown)  runs until `shutdown.requested` is set (SIGTERM/SIGINT)
 Every service also gets --metrics-port (TRADEFAST_<NAME>_METRICS_PORT), --metrics-host and
 --log-format from here.
@@ -50,6 +51,9 @@ def register(subparsers: Any) -> None:
             sub, "metrics_port", config.metrics_port_setting(name), str(module.METRICS_PORT)
         )
         config.add_flags(sub, ("metrics_host", "log_format", *getattr(module, "SETTINGS", ())))
+        add_arguments = getattr(module, "add_arguments", None)
+        if add_arguments is not None:
+            add_arguments(sub)
         sub.set_defaults(func=_run, service_module=module)
 
 
