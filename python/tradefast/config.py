@@ -19,11 +19,9 @@ from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
 from tradefast import redis_url
-from tradefast.errors import ConfigError
+from tradefast.errors import ConfigError as ConfigError  # re-exported: config.ConfigError
 from tradefast.services.policies import POLICIES
 from tradefast.services.scenarios import SCENARIOS
-
-__all__ = ["ConfigError", "Secret", "Settings", "Topics", "add_flags", "declarations", "load"]
 
 
 @dataclass(frozen=True)
