@@ -4,9 +4,11 @@ command, and the error's exit code; anything else is a bug and keeps its traceba
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from tradefast import cli, settings_command
@@ -80,3 +82,27 @@ def test_a_bad_setting_exits_2_without_a_traceback(
 
 def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("TRADEFAST_") and k != "RATE"}
+
+
+# Programs of their own (`python -m ...`), each with its own entry point.
+OTHER_ENTRY_POINTS = {
+    "cli.py",
+    "integration/main.py",
+    "infra/system_packages.py",
+    "bench/ws_client.py",
+    "bench/replay.py",
+}
+
+
+def test_only_entry_points_turn_an_exception_into_a_message() -> None:
+    package = Path(cli.__file__).parent
+    printing = set()
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for handler in ast.walk(tree):
+            if isinstance(handler, ast.ExceptHandler) and any(
+                isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+                for node in ast.walk(handler)
+            ):
+                printing.add(path.relative_to(package).as_posix())
+    assert printing <= OTHER_ENTRY_POINTS
