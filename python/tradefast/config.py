@@ -251,6 +251,7 @@ class Settings:
         "rust",
         "the pipeline logic: the Rust core, or the Python reference",
         choices=("rust", "reference"),
+        flag="--core",
     )
     home: str = setting(
         "TRADEFAST_HOME",

@@ -55,7 +55,6 @@ from tradefast.integration.pipeline import (
 from tradefast.redis_url import is_cluster
 from tradefast.supervisor import SupervisorError
 
-CORES = ("rust", "reference")
 # How long the client may still wait for final updates after the generator has sent everything.
 DRAIN = 15.0
 CLIENT_READY_TIMEOUT = 30.0
@@ -378,15 +377,13 @@ def add_load_arguments(
         default=WARMUP_RATE,
         help=f"inquiries/s during the broker warm-up (default {WARMUP_RATE:g})",
     )
-    parser.add_argument(
-        "--core", choices=CORES, default=None, help="rust or reference (default: TRADEFAST_CORE)"
-    )
+    config.add_flags(parser, ("core",))
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        settings = config.load()
-        core = args.core or settings.core
+        settings = config.load(flags=args)
+        core = settings.core
         host = host_before()
         print(describe_host(host), flush=True)
         with servers_for(settings), running_bench(settings, core) as bench:

@@ -122,8 +122,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def _run(args: argparse.Namespace) -> int:
     config.within("--start", args.start, MIN_RATE, MAX_OFFERED)
     try:
-        settings = config.load()
-        core = args.core or settings.core
+        settings = config.load(flags=args)
+        core = settings.core
         with servers_for(settings), running_bench(settings, core) as bench:
             bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
             found = search(bench, args.start, args.duration, args.warmup)
