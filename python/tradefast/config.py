@@ -441,7 +441,7 @@ class Settings:
     run_rate: float = setting(
         "TRADEFAST_RUN_RATE",
         20.0,
-        "the generator's inquiries per second under `tradefast run` (`make run RATE=...`)",
+        "the generator's inquiries per second under `tradefast run` and `make run RATE=...`",
         low=0.001,
         high=MAX_RATE,
         flag="--rate",
@@ -533,7 +533,8 @@ def add_flag(
 ) -> None:
     assert declaration.flag, f"{declaration.env} has no flag"
     limits = f"; {allowed_values(declaration)}" if allowed_values(declaration) else ""
-    help_text = f"{declaration.help} (env {declaration.env}; default {default}{limits})"
+    variables = declaration.env + (f", else {declaration.fallback}" if declaration.fallback else "")
+    help_text = f"{declaration.help} (env {variables}; default {default}{limits})"
     parser.add_argument(
         declaration.flag,
         dest=dest,

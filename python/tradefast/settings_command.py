@@ -16,8 +16,6 @@ command line of the commands that take them (the flag wins). `tradefast settings
 this page is `tradefast settings --markdown` (a test keeps it up to date). A bad value stops the
 command with one line naming the variable or flag and what is allowed, and exit code 2.
 
-`TRADEFAST_RUN_RATE` also reads `RATE` when unset, so `make run RATE=500` works.
-
 """
 
 
@@ -38,7 +36,7 @@ def _rows() -> list[tuple[str, str, str, str, str, str]]:
     rows = [
         (
             name,
-            declaration.env,
+            declaration.env + (f", else {declaration.fallback}" if declaration.fallback else ""),
             declaration.flag,
             config.default_of(name),
             config.allowed_values(declaration),
@@ -79,5 +77,6 @@ def as_markdown() -> str:
     for name, env, flag, default, allowed, help_text in _rows():
         cells = (name, env, flag, default, allowed)
         code = [f"`{cell}`" if cell else "" for cell in cells]
+        code[1] = code[1].replace(", else ", "`, else `")
         lines.append("| " + " | ".join([*code, help_text.replace("|", "\\|")]) + " |")
     return MARKDOWN_HEAD + "\n".join(lines) + "\n"

@@ -69,9 +69,9 @@ def metrics_port(name: str, flags: argparse.Namespace | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     module: ModuleType = args.service_module
     settings = config.load(flags=args)
+    port = metrics_port(args.service, args)
     logs.configure(settings.log_format)
     preflight.require(settings, NEEDS.get(args.service, ()))
-    port = metrics_port(args.service, args)
     try:
         serve_metrics(port, settings.metrics_host)
     except OSError as exc:
