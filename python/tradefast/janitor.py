@@ -11,16 +11,16 @@ whose broker is already gone may never finish its shutdown.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import IO
 
-from tradefast.infra.processes import ProcessRecord, is_running
+from tradefast.processes import ProcessRecord, is_running, start, stop_all
 
 SERVICE, SERVER = 0, 1  # stop order
 
@@ -29,16 +29,9 @@ class Janitor:
     """The run's side: register each process as it starts."""
 
     def __init__(self, log_file: Path) -> None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
         read_end, write_end = os.pipe()
-        with open(log_file, "ab") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "tradefast.janitor", str(os.getpid())],
-                stdin=read_end,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        argv = [sys.executable, "-m", "tradefast.janitor", str(os.getpid())]
+        self._process = start(argv, log_file, stdin=read_end)
         os.close(read_end)
         self._pipe: IO[str] = os.fdopen(write_end, "w", buffering=1)
 
@@ -53,24 +46,22 @@ class Janitor:
             self._process.wait(5)
 
 
+def _killing(names: dict[ProcessRecord, str], record: ProcessRecord) -> None:
+    print(f"{names[record]} (pid {record.pid}) did not stop in time: killing it")
+
+
 def _stop_all(entries: list[dict[str, object]], run_pid: str) -> None:
     for stage in (SERVICE, SERVER):
-        alive = []
+        names: dict[ProcessRecord, str] = {}
+        grace = 0.0
         for entry in entries:
             record = ProcessRecord(int(str(entry["pid"])), float(str(entry["started"])))
             if entry["stage"] == stage and is_running(record):
                 print(f"run (pid {run_pid}) is gone: stopping {entry['name']} (pid {record.pid})")
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(record.pid, signal.SIGTERM)
-                alive.append((entry, record))
-        for entry, record in alive:
-            deadline = time.monotonic() + float(str(entry["grace"]))
-            while is_running(record) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if is_running(record):
-                print(f"{entry['name']} (pid {record.pid}) did not stop in time: killing it")
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(record.pid, signal.SIGKILL)
+                names[record] = str(entry["name"])
+                # The stage stops together, so each gets the longest grace of its stage.
+                grace = max(grace, float(str(entry["grace"])))
+        stop_all(list(names), grace, on_kill=functools.partial(_killing, names))
         sys.stdout.flush()
 
 

@@ -19,27 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from tradefast import config
 from tradefast.infra.compose import docker_engine_available
 from tradefast.infra.errors import InfraError
-from tradefast.infra.kafka_broker import kafka_answers
-from tradefast.infra.local import GRACE, KAFKA, REDIS, LocalInfra, State
-from tradefast.infra.netcheck import accepts_connections
-from tradefast.infra.processes import ProcessRecord
+from tradefast.infra.local import GRACE, KAFKA, REDIS, LocalInfra, State, started_here
+from tradefast.infra.netcheck import accepts_connections, kafka_answers
 from tradefast.infra.topics import ensure_topics
 from tradefast.janitor import SERVER, SERVICE, Janitor
 from tradefast.output_guard import guard_standard_streams
 from tradefast.progress import Report, step
 from tradefast.run_lock import hold_run_lock, refuse_taken_ports
 from tradefast.service_status import services_status_file
-from tradefast.services.cli import SERVICES, metrics_port
+from tradefast.services import registry
+from tradefast.services.cli import metrics_port
 from tradefast.supervisor import Child, Supervisor
 
-# Start order: consumers before the generator, so the first inquiries flow straight through.
-# The supervisor stops them in reverse: the generator first, so the others can drain.
-START_ORDER = ("position", "trader", "gateway", "dashboard", "generator")
 READY_TIMEOUT = 60.0
 # Ctrl-C, a closed terminal, `kill`: each stops everything this run started, in order.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -83,8 +77,9 @@ def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> 
         )
     local = LocalInfra(settings, owned=True)
     servers = local.up(report)
+    ours = started_here(servers)
     for server in servers:
-        if server.state in (State.STARTED, State.ADOPTED) and server.record is not None:
+        if server.name in ours and server.record is not None:
             janitor.watch(server.name, server.record, SERVER, GRACE[server.kind])
     lines = [
         f"{_title(s.name)} (pid {s.record.pid}) was left running by an earlier run that is "
@@ -92,7 +87,6 @@ def start_infra(settings: config.Settings, report: Report, janitor: Janitor) -> 
         for s in servers
         if s.state is State.ADOPTED and s.record is not None
     ]
-    ours = frozenset(s.name for s in servers if s.state in (State.STARTED, State.ADOPTED))
     kept = [_title(s.name) for s in servers if s.name not in ours]
     if ours:
         names = " and ".join(_title(s.name) for s in servers if s.name in ours)
@@ -119,15 +113,16 @@ def _down(local: LocalInfra, names: frozenset[str]) -> None:
 
 
 def service_addresses(settings: config.Settings) -> dict[str, tuple[str, int]]:
-    """Where each child listens once it is ready, in start order."""
-    ports = {
-        "gateway": (settings.gateway_host, settings.gateway_port),
-        "dashboard": (settings.dashboard_host, settings.dashboard_port),
-    }
+    """Where each child listens once it is ready (its own address, else its metrics port), in
+    start order (the registry's: consumers before the generator, so the first inquiries flow
+    straight through; the supervisor stops them in reverse, so the others can drain)."""
     return {
-        name: ports.get(name, ("127.0.0.1", metrics_port(name)))
-        for name in START_ORDER
-        if name in SERVICES
+        service.name: (
+            service.address(settings)
+            if service.address is not None
+            else ("127.0.0.1", metrics_port(service))
+        )
+        for service in registry.started_by_run()
     }
 
 
@@ -205,9 +200,8 @@ def _supervise(
     janitor: Janitor,
 ) -> int:
     def watched(child: Child) -> None:
-        assert child.process is not None
-        record = ProcessRecord(child.process.pid, psutil.Process(child.process.pid).create_time())
-        janitor.watch(child.name, record, SERVICE, STOP_GRACE)
+        assert child.record is not None
+        janitor.watch(child.name, child.record, SERVICE, STOP_GRACE)
 
     status_file = services_status_file(settings)
     supervisor = Supervisor(

@@ -4,10 +4,9 @@ values and help; docs/settings.md is the Markdown form."""
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from tradefast import config
-from tradefast.services.cli import SERVICES
+from tradefast.services import registry
 
 MARKDOWN_HEAD = """# Settings
 
@@ -44,15 +43,14 @@ def _rows() -> list[tuple[str, str, str, str, str, str]]:
         )
         for name, declaration in config.declarations()
     ]
-    for service, module_name in SERVICES.items():
-        declaration = config.metrics_port_setting(service)
-        default = str(importlib.import_module(module_name).METRICS_PORT)
+    for name, service in registry.services().items():
+        declaration = config.metrics_port_setting(name)
         rows.append(
             (
-                f"{service} metrics port",
+                f"{name} metrics port",
                 declaration.env,
                 declaration.flag,
-                default,
+                str(service.metrics_port),
                 config.allowed_values(declaration),
                 declaration.help,
             )

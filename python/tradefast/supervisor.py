@@ -2,19 +2,18 @@
 ready, restart one that dies (with backoff), give up with a clear error on one that keeps dying,
 stop them all in order on request.
 
-Children run in their own sessions, so a Ctrl-C in the terminal reaches only the supervisor,
-which then stops them in its own order: sources first, so nothing is left half-processed. A child
-spawned by the main thread gets SIGTERM from the kernel if the supervisor dies without stopping
-it (even by SIGKILL); `tradefast run` also has a janitor process for that (tradefast.janitor).
+Children are started, signalled and reaped by tradefast.processes: in their own sessions, so a
+Ctrl-C in the terminal reaches only the supervisor, which then stops them in its own order:
+sources first, so nothing is left half-processed. A child started by the main thread gets
+SIGTERM from the kernel if the supervisor dies without stopping it (even by SIGKILL);
+`tradefast run` also has a janitor process for that (tradefast.janitor).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -22,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradefast import processes
 from tradefast.errors import TradefastError
-from tradefast.infra.processes import terminate_with_parent
+from tradefast.processes import ProcessRecord, Waited
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class Child:
     ready: Callable[[], bool]
     log_file: Path
     process: subprocess.Popen[bytes] | None = None
+    record: ProcessRecord | None = None
     started_at: float = 0.0
     backoff: float = BACKOFF_FIRST
     restart_at: float | None = None
@@ -100,19 +101,21 @@ class Supervisor:
     def stop_all(self, grace: float) -> None:
         """Stop the children in reverse start order: the last started (the source) alone first,
         then the rest together; each gets SIGTERM and `grace` seconds before SIGKILL."""
-        running = [c for c in reversed(self.children) if c.process and c.process.poll() is None]
+        running = [c for c in reversed(self.children) if c.process and _exit_code(c) is None]
         first, rest = running[:1], running[1:]
+        names = {c.pid: c.name for c in running}
         for group in (first, rest):
             for child in group:
                 self._report(f"stopping {child.name} (pid {child.pid})")
-                self._signal(child, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            for child in group:
-                self._reap(child, deadline)
+            processes.stop_all(
+                [child.record for child in group if child.record is not None],
+                grace,
+                on_kill=lambda r: self._report(f"{names[r.pid]} did not stop in time: killing it"),
+            )
 
     def _check(self, child: Child, now: float) -> None:
         if child.process is not None:
-            code = child.process.poll()
+            code = _exit_code(child)
             if code is None:
                 return
             if now - child.started_at > STABLE_AFTER:
@@ -125,7 +128,8 @@ class Supervisor:
                 raise SupervisorError(
                     f"{child.name} keeps failing: it exited {child.quick_exits} times in a row, "
                     f"each within {STABLE_AFTER:g}s of starting (last exit code {code}); "
-                    f"stopping everything. {child.log_file} ends with:\n{_tail(child.log_file)}"
+                    f"stopping everything. {child.log_file} ends with:\n"
+                    + processes.tail(child.log_file)
                 )
             child.process = None
             child.exit_code = code
@@ -143,19 +147,10 @@ class Supervisor:
             self._report(f"{child.name} restarted (pid {child.pid})")
 
     def _spawn(self, child: Child) -> None:
-        child.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(child.log_file, "ab") as out:
-            child.process = subprocess.Popen(
-                child.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self._env,
-                start_new_session=True,
-                # The kernel's parent-death signal fires when the spawning *thread* ends: only
-                # children spawned by the main thread can have it.
-                preexec_fn=terminate_with_parent if _on_main_thread() else None,
-            )
+        child.process = processes.start(
+            child.argv, child.log_file, env=self._env, die_with_parent=True
+        )
+        child.record = processes.record_of(child.process)
         child.started_at = time.monotonic()
         if self._on_spawn is not None:
             self._on_spawn(child)
@@ -182,46 +177,24 @@ class Supervisor:
         scratch.replace(self._status_file)
 
     def _wait_ready(self, child: Child, timeout: float, stop: threading.Event) -> None:
-        deadline = time.monotonic() + timeout
-        while not child.ready():
-            if stop.is_set():
-                return
-            assert child.process is not None
-            code = child.process.poll()
-            if code is not None:
-                raise SupervisorError(
-                    f"{child.name} exited with code {code} while starting:\n{_tail(child.log_file)}"
-                )
-            if time.monotonic() > deadline:
-                raise SupervisorError(
-                    f"{child.name} not ready after {timeout:g}s:\n{_tail(child.log_file)}"
-                )
-            stop.wait(0.1)
-        self._report(f"{child.name} ready (pid {child.pid}, log {child.log_file})")
-
-    @staticmethod
-    def _signal(child: Child, sig: signal.Signals) -> None:
-        if child.process is not None and child.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.process.pid, sig)
-
-    def _reap(self, child: Child, deadline: float) -> None:
-        if child.process is None:
-            return
-        try:
-            child.process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self._report(f"{child.name} did not stop in time: killing it")
-            self._signal(child, signal.SIGKILL)
-            child.process.wait()
+        assert child.record is not None
+        waited = processes.wait_until_ready(child.record, child.ready, timeout, 0.1, stop)
+        if waited is Waited.EXITED:
+            raise SupervisorError(
+                f"{child.name} exited with code {_exit_code(child)} while starting:\n"
+                + processes.tail(child.log_file)
+            )
+        if waited is Waited.TIMED_OUT:
+            raise SupervisorError(
+                f"{child.name} not ready after {timeout:g}s:\n{processes.tail(child.log_file)}"
+            )
+        if waited is Waited.READY:
+            self._report(f"{child.name} ready (pid {child.pid}, log {child.log_file})")
 
 
-def _on_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+def _exit_code(child: Child) -> int | None:
+    """None while the child runs; its exit code once it has ended (and been reaped)."""
+    assert child.process is not None and child.record is not None
+    if processes.is_running(child.record):
+        return None
+    return child.process.wait()

@@ -28,9 +28,9 @@ from redis.crc import key_slot
 from tradefast.config import Settings
 from tradefast.infra.kafka_config import client_config
 from tradefast.infra.local import REDIS, State
-from tradefast.infra.processes import ProcessRecord, stop
 from tradefast.infra.redis_clients import sync_client
 from tradefast.positions.store import redis_key
+from tradefast.processes import ProcessRecord, stop
 
 pytestmark = pytest.mark.cluster
 

@@ -25,7 +25,7 @@ from tradefast import config
 from tradefast.config import Settings
 from tradefast.infra.local import KAFKA, REDIS, LocalInfra
 from tradefast.infra.netcheck import free_port
-from tradefast.infra.processes import stop
+from tradefast.processes import stop
 
 pytestmark = pytest.mark.chaos
 

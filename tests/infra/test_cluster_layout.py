@@ -13,7 +13,7 @@ from tradefast.infra.cli import DEFAULT_CLUSTER_URL, chosen_layout
 from tradefast.infra.errors import InfraError
 from tradefast.infra.kafka_config import consumer_config, producer_config
 from tradefast.infra.local import LocalInfra, State
-from tradefast.infra.processes import ProcessRecord, is_running, spawn
+from tradefast.processes import ProcessRecord, is_running, spawn
 from tradefast.redis_url import BadRedisUrl, parse_cluster
 
 

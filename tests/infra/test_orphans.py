@@ -10,7 +10,7 @@ from pathlib import Path
 from tradefast import config
 from tradefast.infra.local import LocalInfra, State
 from tradefast.infra.netcheck import free_port
-from tradefast.infra.processes import ProcessRecord, is_running, spawn
+from tradefast.processes import ProcessRecord, is_running, spawn
 
 
 def test_a_server_left_by_a_dead_owner_is_reported_and_stopped_by_down(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ import redis
 import redis_claim
 from conftest import Infra
 from tradefast.infra.netcheck import free_port
-from tradefast.infra.processes import stop
 from tradefast.infra.redis_server import RedisServer
+from tradefast.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,6 +4,8 @@ services in-process on their own uvloop thread."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -96,6 +98,24 @@ def reader(settings: Settings, topic: str) -> Iterator[TopicReader]:
         yield topic_reader
     finally:
         topic_reader.close()
+
+
+@contextmanager
+def service_process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """A service process with its stderr captured; killed if the test leaves it running."""
+    service = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        yield service
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait(10)
+
+
+def stop_service(service: subprocess.Popen[str]) -> str:
+    """SIGTERM, as a supervisor stops it; its stderr once it has exited."""
+    service.send_signal(signal.SIGTERM)
+    return service.communicate(timeout=WAIT)[1]
 
 
 def decoded(messages: list[Message]) -> list[Inquiry]:

@@ -4,12 +4,11 @@ clear message and exit code, not a traceback."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 
 from confluent_kafka import Consumer, TopicPartition
-from service_io import WAIT, inquiry, publish_inquiries, reader
+from service_io import WAIT, inquiry, publish_inquiries, reader, service_process, stop_service
 from tradefast.config import Settings
 from tradefast.infra.kafka_config import consumer_config
 from tradefast.proto.tradefast_pb2 import Status
@@ -21,17 +20,11 @@ def test_sigterm_commits_what_was_handled_and_exits_zero(
     env = {**os.environ, **settings_env, "TRADEFAST_CORE": "rust"}
     command = [sys.executable, "-m", "tradefast", "service", "trader", "--metrics-port", "0"]
     enriched = [inquiry(n, Status.POSITION_ENRICHED, version=2) for n in range(1, 51)]
-    service = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    try:
+    with service_process(command, env) as service:
         with reader(settings, settings.topics.decided) as decided:
             publish_inquiries(settings, settings.topics.enriched, enriched)
             decided.read(50)
-        service.send_signal(signal.SIGTERM)
-        _, stderr = service.communicate(timeout=WAIT)
-    finally:
-        if service.poll() is None:
-            service.kill()
-            service.wait(10)
+        stderr = stop_service(service)
 
     assert service.returncode == 0, stderr
     assert "trader stopped" in stderr

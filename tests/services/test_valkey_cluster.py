@@ -10,10 +10,10 @@ import pytest
 from hidden_programs import path_without
 from tradefast.infra import redis_cluster
 from tradefast.infra.netcheck import free_ports_in_a_row
-from tradefast.infra.processes import stop_all
 from tradefast.infra.redis_server import RedisServer
 from tradefast.infra.toolchain import find_redis_server
 from tradefast.positions.store import PositionStore, Write
+from tradefast.processes import stop_all
 
 pytestmark = pytest.mark.cluster
 

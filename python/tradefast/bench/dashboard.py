@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tradefast import config
+from tradefast import config, processes
 from tradefast.bench import frames, report
 from tradefast.bench.calibrate import loadavg
 from tradefast.bench.e2e import BenchError
@@ -57,6 +56,7 @@ TAIL_S = 8.0
 LAG_SAMPLE_S = 0.25
 VIEWPORT = {"width": 1600, "height": 900}
 READY_TIMEOUT = 30.0
+STOP_GRACE = 10.0
 WAIT_MS = 30_000
 REPO = Path(__file__).resolve().parents[3]
 DIST = REPO / "web" / "dist"
@@ -212,14 +212,13 @@ def _dashboard_server(scratch: Path, dist: Path, gateway_port: int) -> Iterator[
         TRADEFAST_DASHBOARD_DIST=str(dist),
     )
     argv = [sys.executable, "-m", "tradefast", "service", "dashboard"]
-    with open(scratch / "dashboard.log", "wb") as log:
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = processes.start(argv, scratch / "dashboard.log", env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, process)
         yield url
     finally:
-        _stop(process)
+        processes.stop_process(process, STOP_GRACE)
 
 
 @contextmanager
@@ -238,7 +237,7 @@ def _replay_server(
             raise BenchError(f"the replay server did not start (exit code {process.wait()})")
         yield float(start_ms)
     finally:
-        _stop(process)
+        processes.stop_process(process, STOP_GRACE)
     if process.returncode != 0:
         raise BenchError(f"the replay server exited with code {process.returncode}")
 
@@ -436,16 +435,6 @@ def _wait_http(url: str, process: subprocess.Popen[bytes]) -> None:
         except (urllib.error.URLError, OSError):
             time.sleep(0.1)
     raise BenchError(f"the dashboard server did not answer at {url}")
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,10 +21,9 @@ from tradefast import config
 from tradefast.bench.stats import new_histogram, summary_us
 from tradefast.config import Settings
 from tradefast.infra.errors import InfraError
-from tradefast.infra.kafka_broker import kafka_answers
 from tradefast.infra.kafka_config import client_config, consumer_config, producer_config
+from tradefast.infra.netcheck import kafka_answers, redis_answers
 from tradefast.infra.redis_clients import sync_client
-from tradefast.infra.redis_server import redis_answers
 from tradefast.infra.topics import create_missing_topics
 
 STAMP = struct.Struct(">QQ")  # sequence number, send time (perf_counter_ns)

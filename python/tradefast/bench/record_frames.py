@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
-from tradefast import config
+from tradefast import config, processes
 from tradefast.bench import frames
 from tradefast.bench.e2e import BenchError, running_bench, servers_for
 from tradefast.config import Settings
@@ -35,6 +33,7 @@ DEFAULT_SECONDS = 5.0
 # Load offered before recording starts: the services' batches and the broker have settled.
 LEAD_SECONDS = 3.0
 CONNECT_TIMEOUT = 10.0
+STOP_GRACE = 10.0
 
 
 class FrameRecorder(WSListener):
@@ -113,19 +112,9 @@ def record_pipeline(settings: Settings, rate: float, seconds: float) -> frames.R
                 )
             recording = uvloop.run(record(feed_url(bench.pipeline.settings), seconds))
         finally:
-            _stop(generator)
+            processes.stop_process(generator, STOP_GRACE)
     recording.header["rate_offered"] = rate
     return recording
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def describe(recording: frames.Recording) -> str:

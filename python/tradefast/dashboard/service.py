@@ -20,9 +20,7 @@ from typing import Any
 from tradefast.config import Settings
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.service_status import read_services_status, services_status_file
-
-DESCRIPTION = "dashboard: the live blotter page, served from web/dist"
-METRICS_PORT = 0
+from tradefast.services.registry import Service
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +127,12 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
     server.shutdown()
     await serving
     server.server_close()
+
+
+SERVICE = Service(
+    name="dashboard",
+    description="dashboard: the live blotter page, served from web/dist",
+    main=main,
+    start_order=40,
+    address=lambda settings: (settings.dashboard_host, settings.dashboard_port),
+)

@@ -24,9 +24,7 @@ from tradefast.gateway.snapshot import read_positions
 from tradefast.positions.store import PositionStore
 from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.shutdown import Shutdown
-
-DESCRIPTION = "WebSocket gateway: live inquiries and positions for browsers"
-METRICS_PORT = 9104
+from tradefast.services.registry import KAFKA, REDIS, Service
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +212,15 @@ async def _refresh_positions(
                 log.warning("reading positions failed, keeping the last ones: %s", exc)
             failing = True
         await asyncio.sleep(max(0.0, POSITIONS_MIN_GAP - (time.monotonic() - started)))
+
+
+SERVICE = Service(
+    name="gateway",
+    description="WebSocket gateway: live inquiries and positions for browsers",
+    main=main,
+    metrics_port=9104,
+    consumes=lambda topics: topics.stages,
+    needs=(KAFKA, REDIS),
+    start_order=30,
+    address=lambda settings: (settings.gateway_host, settings.gateway_port),
+)

@@ -8,22 +8,21 @@ Everything of one node lives in one folder: `data/` (the log, kept across restar
 from __future__ import annotations
 
 import base64
+import functools
 import subprocess
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from tradefast.infra import kafka_jars
 from tradefast.infra.errors import InfraError
-from tradefast.infra.netcheck import accepts_connections, free_port, split_host_port
-from tradefast.infra.processes import ProcessRecord, is_running, spawn
+from tradefast.infra.netcheck import free_port, kafka_answers
 from tradefast.infra.toolchain import require_java
+from tradefast.processes import ProcessRecord, Waited, spawn, tail, wait_until_ready
 
 # Serving: G1 with a short pause goal, as Kafka's own scripts use; a modest fixed heap leaves the
 # rest of a small machine to the page cache and the services.
@@ -192,47 +191,23 @@ class KafkaBroker:
                 "the machine is overloaded; try again when it is quieter"
             ) from None
         if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
-            raise InfraError(f"formatting the Kafka storage in {self.data_dir} failed:\n{tail}")
+            said = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+            raise InfraError(f"formatting the Kafka storage in {self.data_dir} failed:\n{said}")
 
     def wait_until_answers(self, record: ProcessRecord, bootstrap: str, timeout: float) -> None:
         """Return once a metadata request succeeds; otherwise raise with the log's last lines."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not is_running(record):
-                raise InfraError(
-                    f"Kafka exited during start-up; {self.log_file} ends with:\n{self.log_tail()}"
-                )
-            if kafka_answers(bootstrap, timeout=1.0):
-                return
-            time.sleep(0.1)
-        raise InfraError(
-            f"Kafka (pid {record.pid}) did not answer on {bootstrap} within {timeout:.0f} s; "
-            f"a slow machine may need a larger --timeout. {self.log_file} ends with:\n"
-            f"{self.log_tail()}"
-        )
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self.log_file.exists():
-            return "(no log written)"
-        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-
-
-def kafka_answers(
-    bootstrap: str, timeout: float, client: Mapping[str, object] | None = None
-) -> bool:
-    """True when a broker of `bootstrap` answers a metadata request within `timeout`. `client`:
-    settings to reach it (TLS, SASL)."""
-    if "," not in bootstrap and not accepts_connections(*split_host_port(bootstrap)):
-        return False
-    # log_level 0: refused or foreign connections are expected while probing, not worth a line.
-    probe = {**(client or {}), "bootstrap.servers": bootstrap, "log_level": 0}
-    admin = AdminClient(cast("dict[str, str | int | float]", probe))
-    try:
-        admin.list_topics(timeout=timeout)
-    except KafkaException:
-        return False
-    return True
+        answers = functools.partial(kafka_answers, bootstrap, timeout=1.0)
+        waited = wait_until_ready(record, answers, timeout, 0.1)
+        if waited is Waited.EXITED:
+            raise InfraError(
+                f"Kafka exited during start-up; {self.log_file} ends with:\n" + tail(self.log_file)
+            )
+        if waited is Waited.TIMED_OUT:
+            raise InfraError(
+                f"Kafka (pid {record.pid}) did not answer on {bootstrap} within {timeout:.0f} s; "
+                f"a slow machine may need a larger --timeout. {self.log_file} ends with:\n"
+                f"{tail(self.log_file)}"
+            )
 
 
 def brokers_registered(bootstrap: str, timeout: float) -> int:

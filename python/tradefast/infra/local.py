@@ -29,19 +29,19 @@ import psutil
 from tradefast.config import Settings
 from tradefast.infra import kafka_jars, redis_cluster
 from tradefast.infra.errors import InfraError
-from tradefast.infra.kafka_broker import (
-    KafkaBroker,
-    Quorum,
-    brokers_registered,
-    kafka_answers,
-    new_cluster_id,
-)
+from tradefast.infra.kafka_broker import KafkaBroker, Quorum, brokers_registered, new_cluster_id
 from tradefast.infra.kafka_config import client_config
-from tradefast.infra.netcheck import accepts_connections, free_ports_in_a_row, split_host_port
-from tradefast.infra.processes import ProcessRecord, is_running, stop_all
-from tradefast.infra.redis_server import RedisServer, redis_answers, redis_host_port
+from tradefast.infra.netcheck import (
+    accepts_connections,
+    free_ports_in_a_row,
+    kafka_answers,
+    redis_answers,
+    split_host_port,
+)
+from tradefast.infra.redis_server import RedisServer, redis_host_port
 from tradefast.infra.toolchain import find_redis_server
 from tradefast.infra.topics import ensure_topics
+from tradefast.processes import ProcessRecord, is_running, stop_all
 from tradefast.progress import Report, silent, step
 from tradefast.redis_url import is_cluster
 
@@ -63,6 +63,12 @@ class State(Enum):
     ADOPTED = "adopted"  # was orphaned; this call made it its own
     EXTERNAL = "external"  # something else answers there; we use it and never stop it
     STOPPED = "stopped"
+
+
+def started_here(servers: list[ServerStatus]) -> frozenset[str]:
+    """The servers this run started or took over: the ones it stops at its end (the others were
+    running before it and are left running)."""
+    return frozenset(s.name for s in servers if s.state in (State.STARTED, State.ADOPTED))
 
 
 def kind_of(name: str) -> str:

@@ -1,10 +1,18 @@
-"""Addresses: parse them, see whether something listens, pick free ports."""
+"""Addresses: parse them, see whether something listens or answers as Kafka or Redis, pick free
+ports. No server is started from here: the services' start-up checks use it too."""
 
 from __future__ import annotations
 
 import random
 import socket
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import cast
+
+import redis
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from tradefast.infra.redis_clients import sync_client
 
 
 def split_host_port(address: str) -> tuple[str, int]:
@@ -21,6 +29,40 @@ def accepts_connections(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def kafka_answers(
+    bootstrap: str, timeout: float, client: Mapping[str, object] | None = None
+) -> bool:
+    """True when a broker of `bootstrap` answers a metadata request within `timeout`. `client`:
+    settings to reach it (TLS, SASL)."""
+    if "," not in bootstrap and not accepts_connections(*split_host_port(bootstrap)):
+        return False
+    # log_level 0: refused or foreign connections are expected while probing, not worth a line.
+    probe = {**(client or {}), "bootstrap.servers": bootstrap, "log_level": 0}
+    admin = AdminClient(cast("dict[str, str | int | float]", probe))
+    try:
+        admin.list_topics(timeout=timeout)
+    except KafkaException:
+        return False
+    return True
+
+
+def redis_answers(url: str, timeout: float = 0.5) -> bool:
+    """True when a Redis at `url` answers PING (a cluster: every master, once it serves every
+    slot)."""
+    try:
+        client = sync_client(url, timeout)
+    except ValueError:  # malformed URL: nothing can answer there
+        return False
+    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError):
+        return False  # a cluster client asks the cluster when it is made
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError):
+        return False
+    finally:
+        client.close()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -3,17 +3,14 @@ append-only file on; on its own, or a node of a Redis Cluster."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import redis
-
 from tradefast.config import ConfigError
 from tradefast.infra.errors import InfraError
-from tradefast.infra.processes import ProcessRecord, is_running, spawn
-from tradefast.infra.redis_clients import sync_client
+from tradefast.infra.netcheck import redis_answers
 from tradefast.infra.toolchain import RedisBinary, find_redis_server
+from tradefast.processes import ProcessRecord, Waited, spawn, tail, wait_until_ready
 from tradefast.redis_url import is_cluster, parse_cluster
 
 # A cluster node that misses pings for this long counts as failed and its replica takes over:
@@ -34,23 +31,6 @@ def redis_host_port(url: str) -> tuple[str, int]:
     except ValueError:
         raise ConfigError(f"TRADEFAST_REDIS_URL={url!r} has a bad port") from None
     return parsed.hostname, port
-
-
-def redis_answers(url: str, timeout: float = 0.5) -> bool:
-    """True when a Redis at `url` answers PING (a cluster: every master, once it serves every
-    slot)."""
-    try:
-        client = sync_client(url, timeout)
-    except ValueError:  # malformed URL: nothing can answer there
-        return False
-    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError):
-        return False  # a cluster client asks the cluster when it is made
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError):
-        return False
-    finally:
-        client.close()
 
 
 class RedisServer:
@@ -110,22 +90,14 @@ class RedisServer:
         )
 
     def wait_until_answers(self, record: ProcessRecord, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not is_running(record):
-                raise InfraError(
-                    f"redis-server exited during start-up; {self.log_file} ends with:\n"
-                    f"{self.log_tail()}"
-                )
-            if redis_answers(url):
-                return
-            time.sleep(0.05)
-        raise InfraError(
-            f"redis-server (pid {record.pid}) did not answer on {url} within {timeout:.0f} s; "
-            f"{self.log_file} ends with:\n{self.log_tail()}"
-        )
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self.log_file.exists():
-            return "(no log written)"
-        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        waited = wait_until_ready(record, lambda: redis_answers(url), timeout, 0.05)
+        if waited is Waited.EXITED:
+            raise InfraError(
+                f"redis-server exited during start-up; {self.log_file} ends with:\n"
+                f"{tail(self.log_file)}"
+            )
+        if waited is Waited.TIMED_OUT:
+            raise InfraError(
+                f"redis-server (pid {record.pid}) did not answer on {url} within {timeout:.0f} s; "
+                f"{self.log_file} ends with:\n{tail(self.log_file)}"
+            )

@@ -16,6 +16,7 @@ from tradefast.errors import TradefastError
 from tradefast.infra.netcheck import free_port
 from tradefast.integration import scenarios
 from tradefast.integration.pipeline import start_servers
+from tradefast.processes import tail
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -86,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
 def _show_logs(folder: Path, lines: int = 15) -> None:
     """The end of each service's log, since the scratch folder goes away."""
     for log in sorted(folder.glob("*.log")):
-        tail = log.read_text(errors="replace").splitlines()[-lines:]
-        print(f"  --- {log.name} (last {len(tail)} lines)")
-        for line in tail:
+        print(f"  --- {log.name} (its last lines)")
+        for line in tail(log, lines).splitlines():
             print(f"  | {line}")

@@ -1,10 +1,10 @@
 """A pipeline under test, for the integration test and the end-to-end benchmark.
 
 `Servers`: Kafka and Redis at the configured addresses, reused when they answer, else started as
-local processes and stopped again at the end. `Pipeline`: the position service, the auto trader
-and the gateway, each as its own `tradefast service` process (as `tradefast run` starts them), on
-a fresh topic prefix and free ports, so earlier data never interferes; the generator runs once
-per scenario or load step with `generator()`.
+local processes and stopped again at the end. `Pipeline`: the consuming services `tradefast run`
+starts (the position service, the auto trader and the gateway), each as its own `tradefast
+service` process, in the same order, on a fresh topic prefix and free ports, so earlier data
+never interferes; the generator runs once per scenario or load step with `generator()`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ from pathlib import Path
 
 import psutil
 
+from tradefast import processes
 from tradefast.config import Settings, Topics
-from tradefast.infra.local import LocalInfra, ServerStatus, State
+from tradefast.infra.local import LocalInfra, ServerStatus, started_here
 from tradefast.infra.netcheck import free_port
 from tradefast.infra.topics import ensure_topics
+from tradefast.services import registry
+from tradefast.services.registry import Service
 from tradefast.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 120.0
@@ -34,23 +37,18 @@ STOP_GRACE = 10.0
 
 @dataclass
 class Servers:
-    """Kafka and Redis; `stop` stops them only if this run started them."""
+    """Kafka and Redis; `stop` stops those this run started."""
 
     local: LocalInfra
     statuses: list[ServerStatus]
-
-    @property
-    def started(self) -> bool:
-        return any(s.state is State.STARTED for s in self.statuses) and all(
-            s.state is not State.RUNNING for s in self.statuses
-        )
 
     def describe(self) -> str:
         return "; ".join(s.describe() for s in self.statuses)
 
     def stop(self) -> None:
-        if self.started:
-            self.local.down()
+        ours = started_here(self.statuses)
+        if ours:
+            self.local.down(only=ours)
 
 
 def start_servers(settings: Settings) -> Servers:
@@ -72,8 +70,8 @@ def feed_url(settings: Settings) -> str:
 
 
 class Pipeline:
-    """Position service, auto trader and gateway as processes; `trader_args` and `env` (e.g.
-    TRADEFAST_CORE) are passed to them."""
+    """The consuming services as processes (position service, auto trader, gateway);
+    `trader_args` are passed to the trader, `env` (e.g. TRADEFAST_CORE) to all."""
 
     def __init__(
         self,
@@ -89,17 +87,22 @@ class Pipeline:
             **settings.to_env(),
             **(env or {}),
         }
-        self._metrics = {name: free_port() for name in ("position", "trader", "gateway")}
-        children = [
-            self._child("position", _assigned(self._metrics["position"])),
-            self._child("trader", _assigned(self._metrics["trader"]), trader_args),
-            self._child("gateway", _healthy(settings)),
-        ]
+        consumers = [s for s in registry.started_by_run() if s.consumes(settings.topics)]
+        self._metrics = {service.name: free_port() for service in consumers}
+        extra = {"trader": trader_args}
+        children = [self._child(service, extra.get(service.name, ())) for service in consumers]
         self._supervisor = Supervisor(children, self.env, report=lambda _line: None)
 
-    def _child(self, name: str, ready: Callable[[], bool], args: Sequence[str] = ()) -> Child:
+    def _child(self, service: Service, args: Sequence[str]) -> Child:
+        """A consumer is ready once its metrics show it has partitions; one with an address of
+        its own once its health check there says so."""
+        name = service.name
         argv = [sys.executable, "-m", "tradefast", "service", name]
         argv += ["--metrics-port", str(self._metrics[name]), *args]
+        if service.address is not None:
+            ready = _healthy(*service.address(self.settings))
+        else:
+            ready = _assigned(self._metrics[name])
         return Child(name, argv, ready, self.log_dir / f"{name}.log")
 
     def start(self) -> None:
@@ -126,16 +129,8 @@ class Pipeline:
     def generator(self, args: Sequence[str], metrics_port: int = 0) -> subprocess.Popen[bytes]:
         """Start `tradefast service generator ARGS` (metrics on `metrics_port`; 0: none)."""
         argv = [sys.executable, "-m", "tradefast", "service", "generator"]
-        argv += ["--metrics-port", str(metrics_port)]
-        with open(self.log_dir / "generator.log", "ab") as log:
-            return subprocess.Popen(
-                [*argv, *args],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        argv += ["--metrics-port", str(metrics_port), *args]
+        return processes.start(argv, self.log_dir / "generator.log", env=self.env)
 
     def metrics_urls(self) -> dict[str, str]:
         """The /metrics URL of each service."""
@@ -185,8 +180,8 @@ def _assigned(metrics_port: int) -> Callable[[], bool]:
     return ready
 
 
-def _healthy(settings: Settings) -> Callable[[], bool]:
-    url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
+def _healthy(host: str, port: int) -> Callable[[], bool]:
+    url = f"http://{host}:{port}/healthz"
     return lambda: _get(url).startswith("ready")
 
 

@@ -8,9 +8,8 @@ import time
 
 from tradefast.config import Settings
 from tradefast.errors import UnavailableError
-from tradefast.infra.kafka_broker import kafka_answers
 from tradefast.infra.kafka_config import client_config
-from tradefast.infra.redis_server import redis_answers
+from tradefast.infra.netcheck import kafka_answers, redis_answers
 
 KAFKA, REDIS = "kafka", "redis"
 PROBE_INTERVAL = 0.5

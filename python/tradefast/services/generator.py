@@ -21,22 +21,11 @@ from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.producer import BatchProducer, SendInterrupted
 from tradefast.runtime.service import client_overrides
 from tradefast.runtime.shutdown import Shutdown
+from tradefast.services.registry import KAFKA, Service
 from tradefast.services.scenarios import OriginalScenario
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = "publish NEW inquiries to inquiries.new at a given rate"
-METRICS_PORT = 9101
-SETTINGS = (
-    "generator_rate",
-    "generator_count",
-    "generator_seed",
-    "generator_start_id",
-    "generator_books",
-    "generator_instruments",
-    "generator_counterparties",
-    "generator_scenario",
-)
 # At most this many inquiries per tick, so delivery reports and signals are served when behind.
 MAX_PER_TICK = 5_000
 # Longest sleep between ticks, so a stop request is seen promptly at low rates.
@@ -141,3 +130,24 @@ async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown:
     finally:
         producer.close(timeout=0 if shutdown.is_requested else 10)
     log.info("sent %d inquiries, last id %d", sent, factory.next_id - 1)
+
+
+SERVICE = Service(
+    name="generator",
+    description="publish NEW inquiries to inquiries.new at a given rate",
+    main=main,
+    metrics_port=9101,
+    produces=lambda topics: (topics.new,),
+    needs=(KAFKA,),
+    start_order=50,
+    settings=(
+        "generator_rate",
+        "generator_count",
+        "generator_seed",
+        "generator_start_id",
+        "generator_books",
+        "generator_instruments",
+        "generator_counterparties",
+        "generator_scenario",
+    ),
+)

@@ -26,11 +26,10 @@ from tradefast.core_types import Enrichment, Position, Recorded
 from tradefast.positions.store import PositionStore, Stored, Write
 from tradefast.runtime import FatalError, Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
+from tradefast.services.registry import KAFKA, REDIS, Service
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = "enrich NEW inquiries with positions from Redis; apply DONE inquiries"
-METRICS_PORT = 9102
 # Redo a batch whose write was refused at most this often, waiting REDO_FIRST, doubling.
 MAX_REDOS, REDO_FIRST = 8, 0.01
 
@@ -43,8 +42,6 @@ REDONE = Counter(
     "tradefast_position_redone_batches",
     "Batches redone because a key's fences moved under the service",
 )
-
-SETTINGS = ("batch_size",)
 
 
 class PositionsKeepMoving(FatalError):
@@ -173,3 +170,16 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
     if not store.writes_over_link:
         log.info("fenced writes through redis-py (not a plain redis:// URL): more CPU per batch")
     await serve(position_spec(settings, store, batch_size=settings.batch_size), settings, shutdown)
+
+
+SERVICE = Service(
+    name="position",
+    description="enrich NEW inquiries with positions from Redis; apply DONE inquiries",
+    main=main,
+    metrics_port=9102,
+    consumes=lambda topics: (topics.new, topics.decided),
+    produces=lambda topics: (topics.enriched,),
+    needs=(KAFKA, REDIS),
+    start_order=10,
+    settings=("batch_size",),
+)

@@ -14,10 +14,7 @@ from tradefast.config import Settings
 from tradefast.runtime import Outcome, ServiceSpec, serve
 from tradefast.runtime.shutdown import Shutdown
 from tradefast.services.policies import build
-
-DESCRIPTION = "decide enriched inquiries (DONE / NOT_DONE) into inquiries.decided"
-METRICS_PORT = 9103
-SETTINGS = ("batch_size", "trader_seed", "done_fraction", "position_limit", "trader_policy")
+from tradefast.services.registry import KAFKA, Service
 
 
 def trader_spec(
@@ -50,3 +47,16 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
         policy=settings.trader_policy,
     )
     await serve(spec, settings, shutdown)
+
+
+SERVICE = Service(
+    name="trader",
+    description="decide enriched inquiries (DONE / NOT_DONE) into inquiries.decided",
+    main=main,
+    metrics_port=9103,
+    consumes=lambda topics: (topics.enriched,),
+    produces=lambda topics: (topics.decided,),
+    needs=(KAFKA,),
+    start_order=20,
+    settings=("batch_size", "trader_seed", "done_fraction", "position_limit", "trader_policy"),
+)
