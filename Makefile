@@ -120,13 +120,13 @@ infra-down: setup
 infra-status: setup
 	$(BIN)/tradefast infra status
 
-# The whole pipeline on this machine (infra, services, dashboard); Ctrl-C stops it. RATE=inquiries/s.
+# The whole pipeline on this machine (infra, services, dashboard); Ctrl-C stops it. RATE=inquiries/s
+# (else TRADEFAST_RUN_RATE, else 20: docs/settings.md).
 .PHONY: run
-RATE ?= 20
 
 run: setup
 	@$(PY) -m tradefast.infra.system_packages run
-	@$(BIN)/tradefast run --rate $(RATE)
+	@$(BIN)/tradefast run $(if $(RATE),--rate $(RATE))
 
 # The end-to-end integration test script (also run once by `make test`, through
 # tests/integration/test_integration_script.py): starts its own Kafka and Redis on free ports

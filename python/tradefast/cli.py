@@ -1,4 +1,7 @@
-"""The `tradefast` command: one sub-command per concern, each registered by its own module."""
+"""The `tradefast` command: one sub-command per concern, each registered by its own module.
+
+A TradefastError from any sub-command is reported here, once: one line on stderr, and its exit
+code."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import logging
 import sys
 from collections.abc import Callable
 
+from tradefast.errors import TradefastError
+
 # Each module exposes `register(subparsers)`; it adds its sub-command and sets `func` on it.
 COMMAND_MODULES = (
     "tradefast.services.cli",
@@ -15,6 +20,7 @@ COMMAND_MODULES = (
     "tradefast.run",
     "tradefast.infra.cli",
     "tradefast.bench.cli",
+    "tradefast.settings_command",
 )
 
 Handler = Callable[[argparse.Namespace], int]
@@ -42,7 +48,21 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler: Handler = args.func
-    return handler(args)
+    try:
+        return handler(args)
+    except TradefastError as exc:
+        print(f"{command_name(args)}: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """`tradefast` and the sub-command words that were given, e.g. `tradefast service trader`."""
+    words = [args.command]
+    for dest in ("service", "action", "infra_action", "bench_name"):
+        word = getattr(args, dest, None)
+        if isinstance(word, str):
+            words.append(word)
+    return " ".join(["tradefast", *words])
 
 
 if __name__ == "__main__":

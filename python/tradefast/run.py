@@ -28,13 +28,11 @@ from tradefast.infra.topics import ensure_topics
 from tradefast.janitor import SERVER, SERVICE, Janitor
 from tradefast.output_guard import guard_standard_streams
 from tradefast.progress import Report, step
-from tradefast.run_lock import AlreadyRunning, hold_run_lock, refuse_taken_ports
+from tradefast.run_lock import hold_run_lock, refuse_taken_ports
 from tradefast.service_status import services_status_file
 from tradefast.services import registry
 from tradefast.services.cli import metrics_port
-from tradefast.services.generator import MAX_RATE
-from tradefast.services.options import bounded
-from tradefast.supervisor import Child, Supervisor, SupervisorError
+from tradefast.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 60.0
 # Ctrl-C, a closed terminal, `kill`: each stops everything this run started, in order.
@@ -48,12 +46,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run", help="start Kafka, Redis, the services and the dashboard; Ctrl-C stops them"
     )
-    parser.add_argument(
-        "--rate",
-        type=bounded(float, 0.001, MAX_RATE),
-        default=os.environ.get("RATE") or "20",
-        help="generator inquiries per second (env RATE; default 20)",
-    )
+    config.add_flags(parser, ("run_rate",))
     parser.add_argument(
         "--no-browser", action="store_true", help="do not open the dashboard in a browser"
     )
@@ -133,13 +126,13 @@ def service_addresses(settings: config.Settings) -> dict[str, tuple[str, int]]:
     }
 
 
-def plan(settings: config.Settings, rate: float, log_dir: Path) -> list[Child]:
+def plan(settings: config.Settings, log_dir: Path) -> list[Child]:
     """The children in start order, with their readiness checks."""
     children = []
     for name, (host, port) in service_addresses(settings).items():
         argv = [sys.executable, "-m", "tradefast", "service", name]
         if name == "generator":
-            argv += ["--rate", str(rate)]
+            argv += ["--rate", str(settings.run_rate)]
         children.append(Child(name, argv, _listening(host, port), log_dir / f"{name}.log"))
     return children
 
@@ -154,18 +147,10 @@ class _Interrupted(Exception):
 
 def _run(args: argparse.Namespace) -> int:
     guard_standard_streams()
-    try:
-        settings = config.load()
-    except config.ConfigError as exc:
-        print(f"tradefast run: {exc}", file=sys.stderr)
-        return 2
-    try:
-        with hold_run_lock(Path(settings.home)):
-            refuse_taken_ports(service_addresses(settings))
-            return _start(settings, args)
-    except AlreadyRunning as exc:
-        print(f"tradefast run: {exc}", file=sys.stderr)
-        return 1
+    settings = config.load(flags=args)
+    with hold_run_lock(Path(settings.home)):
+        refuse_taken_ports(service_addresses(settings))
+        return _start(settings, args)
 
 
 def _start(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -196,12 +181,11 @@ def _start(settings: config.Settings, args: argparse.Namespace) -> int:
             _say(f"tradefast run: {exc} while starting Kafka and Redis: stopped what had started")
             return 0
         except (InfraError, OSError, subprocess.CalledProcessError) as exc:
-            print(f"tradefast run: cannot start Kafka and Redis: {exc}", file=sys.stderr)
-            return 1
+            raise InfraError(f"cannot start Kafka and Redis: {exc}") from None
         finally:
             starting.clear()
         _say(infra.description)
-        children = plan(settings, args.rate, log_dir)
+        children = plan(settings, log_dir)
         return _supervise(settings, args, children, infra, stop, janitor)
     finally:
         janitor.close()
@@ -228,14 +212,11 @@ def _supervise(
             supervisor.start_all(READY_TIMEOUT, stop)
         if stop.is_set():
             return 0
-        _announce(settings, args.rate, children[0].log_file.parent)
+        _announce(settings, children[0].log_file.parent)
         if os.environ.get("DISPLAY") and not args.no_browser:
             webbrowser.open(settings.dashboard_url)
         supervisor.watch(stop)
         return 0
-    except SupervisorError as exc:
-        print(f"tradefast run: {exc}", file=sys.stderr)
-        return 1
     finally:
         # A second signal must not cut the clean-up short: from here on, signals are ignored.
         for sig in STOP_SIGNALS:
@@ -254,9 +235,9 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _announce(settings: config.Settings, rate: float, log_dir: Path) -> None:
+def _announce(settings: config.Settings, log_dir: Path) -> None:
     print(
-        f"\ntradefast is running at {rate:g} inquiries/s\n"
+        f"\ntradefast is running at {settings.run_rate:g} inquiries/s\n"
         f"  dashboard  {settings.dashboard_url}\n"
         f"  gateway    {settings.gateway_url}\n"
         f"  logs       {log_dir}/<service>.log\n"

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import psutil
 
+from tradefast.errors import TradefastError
 from tradefast.infra.netcheck import accepts_connections
 
 
-class AlreadyRunning(RuntimeError):
+class AlreadyRunning(TradefastError, RuntimeError):
     """Another run (or another program) holds what this run needs; the message says which."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradefast import processes
+from tradefast.errors import TradefastError
 from tradefast.processes import ProcessRecord, Waited
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ MAX_QUICK_EXITS = 5
 WATCH_INTERVAL = 0.2
 
 
-class SupervisorError(RuntimeError):
+class SupervisorError(TradefastError, RuntimeError):
     """A child could not be started, did not become ready or keeps dying; the message says which
     and why."""
 

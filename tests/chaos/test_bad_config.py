@@ -20,7 +20,7 @@ CASES = [
     ("position", {"TRADEFAST_REDIS_URL": "http://x:1"}, "is not a Redis URL"),
     ("generator", {"TRADEFAST_KAFKA_BOOTSTRAP": "no-port"}, "'no-port' is not host:port"),
     ("trader", {"TRADEFAST_DONE_FRACTION": "2"}, "2.0 is out of range 0.0..1.0"),
-    ("generator", {"TRADEFAST_GENERATOR_RATE": "fast"}, "'fast' is not a float"),
+    ("generator", {"TRADEFAST_GENERATOR_RATE": "fast"}, "'fast' is not a number"),
     ("position", {"TRADEFAST_BATCH_SIZE": "0"}, "0 is out of range 1..100000"),
     ("gateway", {"TRADEFAST_GATEWAY_CLIENT_BUFFER": "-1"}, "out of range"),
     ("position", {"TRADEFAST_STARTUP_WAIT": "soon"}, "TRADEFAST_STARTUP_WAIT='soon'"),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
-from tradefast.bench import cli
 from tradefast.bench.hop import LOWEST_LATENCY, measure_kafka_hop, measure_redis_round_trip
+from tradefast.cli import main
 from tradefast.config import Settings
 
 
@@ -36,11 +35,8 @@ def test_cli_writes_the_figures(
 ) -> None:
     for name, value in settings_env.items():
         monkeypatch.setenv(name, value)
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers())
     out = tmp_path / "hop.json"
-    args = parser.parse_args(["bench", "hop", "--count", "20", "--warmup", "2", "--json", str(out)])
-    assert args.func(args) == 0
+    assert main(["bench", "hop", "--count", "20", "--warmup", "2", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert set(report) == {"kafka_hop", "kafka_hop_linger0", "redis_round_trip"}
     for figures in report.values():
@@ -52,8 +48,9 @@ def test_cli_says_to_start_the_servers_when_none_answer(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TRADEFAST_KAFKA_BOOTSTRAP", "127.0.0.1:1")
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers())
-    args = parser.parse_args(["bench", "hop", "--count", "1"])
-    assert args.func(args) == 1
-    assert "run `tradefast infra up`" in capsys.readouterr().err
+    assert main(["bench", "hop", "--count", "1"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("tradefast bench hop: no Kafka answers")
+        and "run `tradefast infra up`" in err
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 from collections.abc import Iterator
@@ -10,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from tradefast import config
+from tradefast.cli import main
 from tradefast.config import ConfigError, Settings
-from tradefast.infra import cli, toolchain
+from tradefast.infra import toolchain
 from tradefast.infra.errors import InfraError
 from tradefast.infra.local import LocalInfra, State
 from tradefast.infra.netcheck import accepts_connections, free_port, split_host_port
@@ -101,12 +101,9 @@ def test_cli_prints_the_problem_without_a_traceback(
 ) -> None:
     monkeypatch.setenv("TRADEFAST_HOME", str(tmp_path))
     monkeypatch.setenv("TRADEFAST_REDIS_URL", "ftp://nowhere")
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers())
-    args = parser.parse_args(["infra", "status"])
-    assert args.func(args) == 1
+    assert main(["infra", "status"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("tradefast infra: TRADEFAST_REDIS_URL='ftp://nowhere'")
+    assert err.startswith("tradefast infra status: TRADEFAST_REDIS_URL='ftp://nowhere'")
     assert "Traceback" not in err
 
 

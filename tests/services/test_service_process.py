@@ -50,4 +50,5 @@ def test_bad_setting_is_a_clear_error(settings_env: dict[str, str]) -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert "--done-fraction" in done.stderr and "Traceback" not in done.stderr
+    assert "TRADEFAST_DONE_FRACTION=2.0 is out of range 0.0..1.0" in done.stderr
+    assert "Traceback" not in done.stderr

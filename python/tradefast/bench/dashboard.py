@@ -461,18 +461,17 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def _run(args: argparse.Namespace) -> int:
     try:
         rates = tuple(float(r) for r in args.rates.split(","))
-        if not all(0 < r <= 200_000 for r in rates):
-            raise ValueError("rates within 0..200000")
-        settings = config.load()
-        recording = args.frames or default_path(settings)
-        options = Options(recording, rates, args.warmup, args.duration, args.dist.resolve())
+    except ValueError:
+        raise config.ConfigError(f"--rates={args.rates!r} is not a comma list of numbers") from None
+    if not all(0 < r <= 200_000 for r in rates):
+        raise config.ConfigError(f"--rates={args.rates!r}: each must be within 0..200000")
+    settings = config.load()
+    recording = args.frames or default_path(settings)
+    options = Options(recording, rates, args.warmup, args.duration, args.dist.resolve())
+    try:
         results = run(options)
-    except (BenchError, frames.RecordingError, config.ConfigError, OSError) as exc:
-        print(f"tradefast bench dashboard: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"tradefast bench dashboard: {exc}", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        raise BenchError(str(exc)) from exc
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

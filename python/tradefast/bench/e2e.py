@@ -38,8 +38,8 @@ from tradefast.bench.cost import (
 )
 from tradefast.bench.hop import measure_floor
 from tradefast.config import Settings
+from tradefast.errors import TradefastError
 from tradefast.infra import redis_cluster
-from tradefast.infra.errors import InfraError
 from tradefast.infra.netcheck import free_port, split_host_port
 from tradefast.infra.redis_server import redis_host_port
 from tradefast.integration.pipeline import (
@@ -55,7 +55,6 @@ from tradefast.integration.pipeline import (
 from tradefast.redis_url import is_cluster
 from tradefast.supervisor import SupervisorError
 
-CORES = ("rust", "reference")
 # How long the client may still wait for final updates after the generator has sent everything.
 DRAIN = 15.0
 CLIENT_READY_TIMEOUT = 30.0
@@ -63,7 +62,7 @@ SAMPLE_INTERVAL = 0.2
 WARMUP_RATE = 1_000.0
 
 
-class BenchError(RuntimeError):
+class BenchError(TradefastError, RuntimeError):
     """The benchmark could not run (a process failed); the message says which and why."""
 
 
@@ -378,15 +377,13 @@ def add_load_arguments(
         default=WARMUP_RATE,
         help=f"inquiries/s during the broker warm-up (default {WARMUP_RATE:g})",
     )
-    parser.add_argument(
-        "--core", choices=CORES, default=None, help="rust or reference (default: TRADEFAST_CORE)"
-    )
+    config.add_flags(parser, ("core",))
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        settings = config.load()
-        core = args.core or settings.core
+        settings = config.load(flags=args)
+        core = settings.core
         host = host_before()
         print(describe_host(host), flush=True)
         with servers_for(settings), running_bench(settings, core) as bench:
@@ -397,9 +394,8 @@ def _run(args: argparse.Namespace) -> int:
                 steps.append(bench.step(rate, args.duration, args.warmup))
                 if args.original_client:
                     steps.append(bench.step(rate, args.duration, args.warmup, original=True))
-    except (BenchError, InfraError, config.ConfigError, OSError) as exc:
-        print(f"tradefast bench e2e: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        raise BenchError(str(exc)) from exc
     print(describe_floor(floor))
     for step in steps:
         print(describe(step))

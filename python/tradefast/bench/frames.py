@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tradefast.errors import TradefastError
 from tradefast.proto.tradefast_pb2 import InquiryBatch
 
 MAGIC = b"tradefast-frames 1\n"
@@ -24,7 +25,7 @@ RECORD = struct.Struct("<QI")
 MAX_FRAME = 16 * 1024 * 1024
 
 
-class RecordingError(ValueError):
+class RecordingError(TradefastError, ValueError):
     """The file is not a frame recording, or it is cut short."""
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 from tradefast import config
 from tradefast.bench.e2e import BenchError, describe, running_bench, servers_for
 from tradefast.config import Settings
-from tradefast.infra.errors import InfraError
 
 RATES = (1_000.0, 10_000.0)
 
@@ -137,9 +135,8 @@ def _run(args: argparse.Namespace) -> int:
             rows = run_frontier(
                 settings, tuple(args.points), tuple(args.rates), args.duration, args.warmup
             )
-    except (BenchError, InfraError, config.ConfigError, OSError) as exc:
-        print(f"tradefast bench frontier: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        raise BenchError(str(exc)) from exc
     print("\n".join(frontier_table(rows)))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

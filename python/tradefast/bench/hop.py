@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import struct
-import sys
 import time
 from pathlib import Path
 
@@ -142,18 +141,14 @@ def _receive(consumer: Consumer, sequence: int) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        settings = config.load()
-        if not kafka_answers(settings.kafka_bootstrap, timeout=5.0):
-            raise InfraError(
-                f"no Kafka answers at {settings.kafka_bootstrap}: run `tradefast infra up`"
-            )
-        if not redis_answers(settings.redis_url):
-            raise InfraError(f"no Redis answers at {settings.redis_url}: run `tradefast infra up`")
-        report = measure_floor(settings, args.count, args.warmup)
-    except (InfraError, config.ConfigError) as exc:
-        print(f"tradefast bench hop: {exc}", file=sys.stderr)
-        return 1
+    settings = config.load()
+    if not kafka_answers(settings.kafka_bootstrap, timeout=5.0):
+        raise InfraError(
+            f"no Kafka answers at {settings.kafka_bootstrap}: run `tradefast infra up`"
+        )
+    if not redis_answers(settings.redis_url):
+        raise InfraError(f"no Redis answers at {settings.redis_url}: run `tradefast infra up`")
+    report = measure_floor(settings, args.count, args.warmup)
     for name, figures in report.items():
         print(
             f"{name:<17} n={figures['count']:<6} p50 {figures['p50_us']:>8.1f} µs  "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +25,6 @@ from tradefast.bench.e2e import (
     running_bench,
     servers_for,
 )
-from tradefast.infra.errors import InfraError
 
 P99_LIMIT_US = 100_000.0
 MAX_OFFERED = 100_000.0
@@ -122,20 +120,15 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not MIN_RATE <= args.start <= MAX_OFFERED:
-        print(
-            f"tradefast bench max: --start must be {MIN_RATE:g}..{MAX_OFFERED:g}", file=sys.stderr
-        )
-        return 2
+    config.within("--start", args.start, MIN_RATE, MAX_OFFERED)
     try:
-        settings = config.load()
-        core = args.core or settings.core
+        settings = config.load(flags=args)
+        core = settings.core
         with servers_for(settings), running_bench(settings, core) as bench:
             bench.warm_up(args.broker_warmup, args.broker_warmup_rate)
             found = search(bench, args.start, args.duration, args.warmup)
-    except (BenchError, InfraError, config.ConfigError, OSError) as exc:
-        print(f"tradefast bench max: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        raise BenchError(str(exc)) from exc
     print(f"max sustained rate: {found['max_rate']:.0f} inquiries/s ({core} core)")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

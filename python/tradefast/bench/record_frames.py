@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from tradefast.bench import frames
 from tradefast.bench.e2e import BenchError, running_bench, servers_for
 from tradefast.config import Settings
 from tradefast.gateway.access import BATCH_PROTOCOL
-from tradefast.infra.errors import InfraError
 from tradefast.integration.pipeline import feed_url
 from tradefast.proto.tradefast_pb2 import InquiryBatch
 
@@ -159,9 +157,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not 0 < args.seconds <= 600 or not 0 < args.rate <= 100_000:
-        print("tradefast bench record-frames: --seconds 0..600, --rate 0..100000", file=sys.stderr)
-        return 2
+    config.within("--seconds", args.seconds, 0.001, 600)
+    config.within("--rate", args.rate, 0.001, 100_000)
     try:
         settings = config.load()
         out = args.out or default_path(settings)
@@ -171,9 +168,8 @@ def _run(args: argparse.Namespace) -> int:
             with servers_for(settings):
                 recording = record_pipeline(settings, args.rate, args.seconds)
         frames.write(out, recording)
-    except (BenchError, InfraError, config.ConfigError, OSError, TimeoutError) as exc:
-        print(f"tradefast bench record-frames: {exc or type(exc).__name__}", file=sys.stderr)
-        return 1
+    except (OSError, TimeoutError) as exc:
+        raise BenchError(str(exc) or type(exc).__name__) from exc
     print(describe(recording))
     print(f"written: {out}")
     return 0

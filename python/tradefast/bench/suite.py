@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ from tradefast.bench.frontier import POINTS, run_frontier
 from tradefast.bench.hop import measure_floor
 from tradefast.bench.max import START_RATE, search
 from tradefast.config import Settings
-from tradefast.infra.errors import InfraError
 
 RATES = (1_000.0, 10_000.0)
 HOP_COUNT, HOP_WARMUP = 2000, 200
@@ -139,9 +137,8 @@ def _run(args: argparse.Namespace) -> int:
         with servers_for(settings):
             results = run_suite(settings, args)
         results["dashboard"] = run_dashboard(settings)
-    except (BenchError, InfraError, config.ConfigError, OSError, frames.RecordingError) as exc:
-        print(f"tradefast bench suite: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        raise BenchError(str(exc)) from exc
     json_path, md_path, png_path = write_report(results, args.out)
     print()
     print(md_path.read_text())

@@ -48,7 +48,7 @@ def access_policy(settings: Settings) -> AccessPolicy:
         settings.dashboard_host, settings.dashboard_port
     )
     return AccessPolicy(
-        token=settings.ws_token,
+        token=settings.ws_token.reveal() if settings.ws_token is not None else None,
         allowed_origins=origins,
         own_origins=origins_of(settings.gateway_host, settings.gateway_port),
     )

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-from collections.abc import Callable
 
 from tradefast import config
 from tradefast.infra import kafka_jars
-from tradefast.infra.errors import InfraError
 from tradefast.infra.local import LocalInfra, ServerStatus, State
 from tradefast.redis_url import is_cluster
 
@@ -68,54 +65,46 @@ def chosen_layout(brokers: int | None, redis_cluster: bool) -> dict[str, str]:
 
 
 def _up(args: argparse.Namespace) -> int:
-    def run() -> None:
-        layout = chosen_layout(args.brokers, args.redis_cluster)
-        settings = config.load({**os.environ, **layout})
-        infra = LocalInfra(settings, start_timeout=args.timeout)
-        servers = infra.up(report=_say)
-        _print(servers)
-        print(f"data    {'  '.join(str(root / 'data') for root in infra.roots)}")
+    layout = chosen_layout(args.brokers, args.redis_cluster)
+    settings = config.load({**os.environ, **layout})
+    infra = LocalInfra(settings, start_timeout=args.timeout)
+    servers = infra.up(report=_say)
+    _print(servers)
+    print(f"data    {'  '.join(str(root / 'data') for root in infra.roots)}")
+    print(
+        f"topics  {', '.join(settings.topics.all)} ({settings.partitions} partitions, "
+        f"replication factor {settings.kafka_replication}, min.insync.replicas "
+        f"{settings.kafka_min_insync}) on {settings.kafka_bootstrap}"
+    )
+    if layout:
         print(
-            f"topics  {', '.join(settings.topics.all)} ({settings.partitions} partitions, "
-            f"replication factor {settings.kafka_replication}, min.insync.replicas "
-            f"{settings.kafka_min_insync}) on {settings.kafka_bootstrap}"
+            "the services need the same settings: export "
+            + " ".join(f"{name}={value}" for name, value in layout.items())
         )
-        if layout:
-            print(
-                "the services need the same settings: export "
-                + " ".join(f"{name}={value}" for name, value in layout.items())
-            )
-
-    return _guarded(run)
+    return 0
 
 
 def _down(args: argparse.Namespace) -> int:
-    def run() -> None:
-        infra = LocalInfra(config.load())
-        stopped = infra.down(wipe=args.wipe)
-        if stopped:
-            _print(stopped)
-        else:
-            print("nothing started by tradefast is running")
-        if args.wipe:
-            print(f"data removed under {infra.home}")
-
-    return _guarded(run)
+    infra = LocalInfra(config.load())
+    stopped = infra.down(wipe=args.wipe)
+    if stopped:
+        _print(stopped)
+    else:
+        print("nothing started by tradefast is running")
+    if args.wipe:
+        print(f"data removed under {infra.home}")
+    return 0
 
 
 def _status(_args: argparse.Namespace) -> int:
-    def run() -> None:
-        servers = LocalInfra(config.load()).status()
-        _print(servers)
-
-    return _guarded(run)
+    servers = LocalInfra(config.load()).status()
+    _print(servers)
+    return 0
 
 
 def _fetch(_args: argparse.Namespace) -> int:
-    def run() -> None:
-        print(f"Kafka {kafka_jars.KAFKA_VERSION} jars in {kafka_jars.ensure_jars(report=_say)}")
-
-    return _guarded(run)
+    print(f"Kafka {kafka_jars.KAFKA_VERSION} jars in {kafka_jars.ensure_jars(report=_say)}")
+    return 0
 
 
 def _say(line: str) -> None:
@@ -127,13 +116,3 @@ def _print(servers: list[ServerStatus]) -> None:
         print(server.describe())
         if server.state is State.EXTERNAL:
             print("        (not started by tradefast: used as it is, never stopped by it)")
-
-
-def _guarded(action: Callable[[], None]) -> int:
-    """Run an action; a problem the user must fix is printed as one message, not a traceback."""
-    try:
-        action()
-    except (InfraError, config.ConfigError) as exc:
-        print(f"tradefast infra: {exc}", file=sys.stderr)
-        return 1
-    return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tradefast.errors import TradefastError
 
-class InfraError(RuntimeError):
+
+class InfraError(TradefastError, RuntimeError):
     """Kafka or Redis cannot be started or reached; the message says what to do about it."""

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tradefast import config
-from tradefast.infra.errors import InfraError
+from tradefast.errors import TradefastError
 from tradefast.infra.netcheck import free_port
 from tradefast.integration import scenarios
 from tradefast.integration.pipeline import start_servers
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             settings = server_settings(Path(scratch))
             servers = start_servers(settings)
-        except (config.ConfigError, InfraError, OSError) as exc:
+        except (TradefastError, OSError) as exc:
             print(f"integration test: cannot start Kafka and Redis: {exc}", file=sys.stderr)
             return 1
         print(f"servers: {servers.describe()}", flush=True)

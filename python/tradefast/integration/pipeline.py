@@ -66,7 +66,7 @@ def feed_url(settings: Settings) -> str:
     """The gateway's feed URL, with the access token when one is configured."""
     if settings.ws_token is None:
         return settings.gateway_url
-    return f"{settings.gateway_url}?token={urllib.parse.quote(settings.ws_token)}"
+    return f"{settings.gateway_url}?token={urllib.parse.quote(settings.ws_token.reveal())}"
 
 
 class Pipeline:

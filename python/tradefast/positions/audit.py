@@ -22,6 +22,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from tradefast import core
 from tradefast.config import Settings
 from tradefast.core_types import NO_POSITION, Position
+from tradefast.errors import UnavailableError
 from tradefast.infra.kafka_config import client_config
 from tradefast.positions.store import PositionRow
 from tradefast.proto.tradefast_pb2 import Inquiry, Status
@@ -39,7 +40,7 @@ PREFETCH_KBYTES = 8192
 REPLAY_BATCH = 10_000
 
 
-class LogUnavailable(RuntimeError):
+class LogUnavailable(UnavailableError):
     """The broker did not answer or the topic does not exist."""
 
 

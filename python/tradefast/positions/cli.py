@@ -6,19 +6,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from typing import Any
 
 import redis
 
 from tradefast import config
 from tradefast.core_types import Position
+from tradefast.errors import TradefastError, UnavailableError
 from tradefast.positions import audit
 from tradefast.positions.store import PositionRow, PositionStore
-from tradefast.services.options import bounded
 
 # A cluster client that cannot reach the cluster raises RedisClusterException, no RedisError.
 REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException)
+TIMEOUT_RANGE = (1.0, 3600.0)
 
 
 def register(subparsers: Any) -> None:
@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=bounded(float, 1.0, 3600.0),
+        type=float,
         default=audit.PATIENCE,
         metavar="SECONDS",
         help="fail (exit 2) when Kafka leaves the read this long without an answer "
@@ -60,33 +60,23 @@ def _add_timeout(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    settings = config.load()
     try:
-        settings = config.load()
         rows = asyncio.run(_read(settings.redis_url))
-    except config.ConfigError as exc:
-        print(f"tradefast positions: {exc}", file=sys.stderr)
-        return 2
     except REDIS_ERRORS as exc:
-        print(
-            f"tradefast positions: cannot read Redis at {settings.redis_url}: {exc}",
-            file=sys.stderr,
-        )
-        return 1
+        raise TradefastError(f"cannot read Redis at {settings.redis_url}: {exc}") from None
     print(as_json(rows) if args.json else as_table(rows))
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    config.within("--timeout", args.timeout, *TIMEOUT_RANGE)
+    settings = config.load()
+    log = audit.positions_from_log(settings, args.timeout)
     try:
-        settings = config.load()
-        log = audit.positions_from_log(settings, args.timeout)
         rows = asyncio.run(_read(settings.redis_url))
-    except (config.ConfigError, audit.LogUnavailable) as exc:
-        print(f"tradefast positions check: {exc}", file=sys.stderr)
-        return 2
     except REDIS_ERRORS as exc:
-        print(f"tradefast positions check: cannot read Redis: {exc}", file=sys.stderr)
-        return 2
+        raise UnavailableError(f"cannot read Redis: {exc}") from None
     found = audit.differences(log, rows)
     for difference in found:
         print(difference.describe())
@@ -100,17 +90,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
+    config.within("--timeout", args.timeout, *TIMEOUT_RANGE)
+    settings = config.load()
+    log = audit.positions_from_log(settings, args.timeout)
+    restored = audit.with_enriched_offsets(settings, log, args.timeout)
     try:
-        settings = config.load()
-        log = audit.positions_from_log(settings, args.timeout)
-        restored = audit.with_enriched_offsets(settings, log, args.timeout)
         asyncio.run(_replace(settings.redis_url, restored))
-    except (config.ConfigError, audit.LogUnavailable) as exc:
-        print(f"tradefast positions rebuild: {exc}", file=sys.stderr)
-        return 2
     except REDIS_ERRORS as exc:
-        print(f"tradefast positions rebuild: cannot write Redis: {exc}", file=sys.stderr)
-        return 2
+        raise UnavailableError(f"cannot write Redis: {exc}") from None
     dones = sum(position[2] for position in log.values())
     print(f"rebuilt {len(log)} positions from the log ({dones} DONE inquiries)")
     return 0

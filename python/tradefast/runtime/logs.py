@@ -7,7 +7,6 @@ import logging
 import sys
 import time
 
-FORMATS = ("plain", "json")
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

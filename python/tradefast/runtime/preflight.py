@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from tradefast.config import Settings
+from tradefast.errors import UnavailableError
 from tradefast.infra.kafka_config import client_config
 from tradefast.infra.netcheck import kafka_answers, redis_answers
 
@@ -14,7 +15,7 @@ KAFKA, REDIS = "kafka", "redis"
 PROBE_INTERVAL = 0.5
 
 
-class Unreachable(RuntimeError):
+class Unreachable(UnavailableError):
     """A server the service needs did not answer during the start-up wait."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from prometheus_client import Counter
 
+from tradefast.errors import TradefastError
 from tradefast.runtime.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ QUEUE_FULL = Counter(
 )
 
 
-class DeliveryFailed(RuntimeError):
+class DeliveryFailed(TradefastError, RuntimeError):
     """The broker did not acknowledge a message; the batch must not be committed."""
 
 

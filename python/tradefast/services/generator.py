@@ -21,13 +21,11 @@ from tradefast.runtime.metrics import ServiceMetrics
 from tradefast.runtime.producer import BatchProducer, SendInterrupted
 from tradefast.runtime.service import client_overrides
 from tradefast.runtime.shutdown import Shutdown
-from tradefast.services.options import book_names, bounded, from_env, names
 from tradefast.services.registry import KAFKA, Service
-from tradefast.services.scenarios import SCENARIOS, OriginalScenario
+from tradefast.services.scenarios import OriginalScenario
 
 log = logging.getLogger(__name__)
 
-MAX_RATE = 100_000.0
 # At most this many inquiries per tick, so delivery reports and signals are served when behind.
 MAX_PER_TICK = 5_000
 # Longest sleep between ticks, so a stop request is seen promptly at low rates.
@@ -41,9 +39,9 @@ CONNECT_TIMEOUT = 30.0
 
 @dataclass(frozen=True)
 class Universe:
-    books: tuple[str, ...] = ("BOOK1", "BOOK2", "BOOK3")
-    instruments: tuple[str, ...] = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA")
-    counterparties: tuple[str, ...] = ("cpt1", "cpt2", "cpt3")
+    books: tuple[str, ...]
+    instruments: tuple[str, ...]
+    counterparties: tuple[str, ...]
 
 
 class InquiryFactory:
@@ -89,49 +87,17 @@ class Pacer:
         return index / self.rate
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--rate",
-        type=bounded(float, 0.001, MAX_RATE),
-        default=from_env("TRADEFAST_GENERATOR_RATE", "1"),
-        help="inquiries per second, up to 100000 (env TRADEFAST_GENERATOR_RATE; default 1)",
-    )
-    parser.add_argument(
-        "--count",
-        type=bounded(int, 0, 2**62),
-        default=None,
-        help="how many inquiries to send, then exit (default: forever)",
-    )
-    parser.add_argument(
-        "--seed", type=bounded(int, 0, 2**64 - 1), default=1, help="random seed (default: 1)"
-    )
-    parser.add_argument(
-        "--start-id",
-        type=bounded(int, 1, 2**62),
-        default=None,
-        help="first inquiry id (default: current time in ms * 1000, so restarts keep increasing)",
-    )
-    parser.add_argument("--books", type=book_names, default=Universe.books, help="e.g. BOOK1,BOOK2")
-    parser.add_argument("--instruments", type=names, default=Universe.instruments)
-    parser.add_argument("--counterparties", type=names, default=Universe.counterparties)
-    parser.add_argument(
-        "--scenario",
-        choices=SCENARIOS,
-        default="random",
-        help="random (default) or original: the original integration test's 20 scripted "
-        "inquiries on BOOK1/AAPL (sends 20, or --count if fewer)",
-    )
-
-
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
-    universe = Universe(args.books, args.instruments, args.counterparties)
-    start_id = args.start_id or time.time_ns() // 1_000_000 * 1000
-    factory: Factory = InquiryFactory(universe, args.seed, start_id)
-    count = args.count
-    if args.scenario == "original":
+    universe = Universe(
+        settings.generator_books, settings.generator_instruments, settings.generator_counterparties
+    )
+    start_id = settings.generator_start_id or time.time_ns() // 1_000_000 * 1000
+    factory: Factory = InquiryFactory(universe, settings.generator_seed, start_id)
+    count = settings.generator_count
+    if settings.generator_scenario == "original":
         factory = OriginalScenario(start_id)
         count = min(count if count is not None else factory.COUNT, factory.COUNT)
-    await generate(factory, Pacer(args.rate, count), settings, shutdown)
+    await generate(factory, Pacer(settings.generator_rate, count), settings, shutdown)
 
 
 async def generate(factory: Factory, pacer: Pacer, settings: Settings, shutdown: Shutdown) -> None:
@@ -174,5 +140,14 @@ SERVICE = Service(
     produces=lambda topics: (topics.new,),
     needs=(KAFKA,),
     start_order=50,
-    add_arguments=add_arguments,
+    settings=(
+        "generator_rate",
+        "generator_count",
+        "generator_seed",
+        "generator_start_id",
+        "generator_books",
+        "generator_instruments",
+        "generator_counterparties",
+        "generator_scenario",
+    ),
 )

@@ -8,10 +8,14 @@ A policy takes the batch's encoded POSITION_ENRICHED inquiries and the decision 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tradefast.core import Core
 from tradefast.core_types import Decisions
 from tradefast.proto.tradefast_pb2 import Inquiry
+
+# At run time only for annotations: the settings import POLICIES, and the core imports them.
+if TYPE_CHECKING:
+    from tradefast.core import Core
 
 Policy = Callable[[list[bytes], int], Decisions]
 

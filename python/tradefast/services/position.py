@@ -26,7 +26,6 @@ from tradefast.core_types import Enrichment, Position, Recorded
 from tradefast.positions.store import PositionStore, Stored, Write
 from tradefast.runtime import FatalError, Outcome, ServiceSpec, rejections, serve
 from tradefast.runtime.shutdown import Shutdown
-from tradefast.services.options import add_batch_size
 from tradefast.services.registry import KAFKA, REDIS, Service
 
 log = logging.getLogger(__name__)
@@ -170,7 +169,7 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
     store = PositionStore.from_url(settings.redis_url, fenced_topic=settings.topics.new)
     if not store.writes_over_link:
         log.info("fenced writes through redis-py (not a plain redis:// URL): more CPU per batch")
-    await serve(position_spec(settings, store, batch_size=args.batch_size), settings, shutdown)
+    await serve(position_spec(settings, store, batch_size=settings.batch_size), settings, shutdown)
 
 
 SERVICE = Service(
@@ -182,5 +181,5 @@ SERVICE = Service(
     produces=lambda topics: (topics.enriched,),
     needs=(KAFKA, REDIS),
     start_order=10,
-    add_arguments=add_batch_size,
+    settings=("batch_size",),
 )

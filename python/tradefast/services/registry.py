@@ -18,6 +18,7 @@ from pathlib import Path
 
 import tradefast
 import tradefast.services
+from tradefast import config
 from tradefast.config import Settings, Topics
 from tradefast.runtime.preflight import KAFKA, REDIS
 from tradefast.runtime.shutdown import Shutdown
@@ -50,14 +51,17 @@ class Service:
     """Its place in `tradefast run`, which starts lower numbers first and stops in reverse
     (consumers before the source, so the first inquiries flow straight through); None: `run`
     does not start it."""
-    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None  # its own flags
+    settings: tuple[str, ...] = ()
+    """The settings (tradefast.config) it takes as flags too, e.g. "batch_size"."""
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    """Flags of its own that are no settings."""
     address: Address | None = None
     """Where it serves once ready, when that is not its metrics port; it then answers
     `/healthz` there."""
 
     @property
     def metrics_port_env(self) -> str:
-        return f"TRADEFAST_{self.name.upper().replace('-', '_')}_METRICS_PORT"
+        return config.metrics_port_setting(self.name).env
 
 
 def services() -> dict[str, Service]:

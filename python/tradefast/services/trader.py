@@ -13,45 +13,8 @@ from tradefast import core
 from tradefast.config import Settings
 from tradefast.runtime import Outcome, ServiceSpec, rejections, serve
 from tradefast.runtime.shutdown import Shutdown
-from tradefast.services.options import add_batch_size, bounded, from_env
-from tradefast.services.policies import POLICIES, build
+from tradefast.services.policies import build
 from tradefast.services.registry import KAFKA, Service
-
-SEED_RANGE = (0, 2**64 - 1)
-LIMIT_RANGE = (0, 2**63 - 1)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_batch_size(parser)
-    seed = bounded(int, *SEED_RANGE)
-    fraction = bounded(float, 0.0, 1.0)
-    limit = bounded(int, *LIMIT_RANGE)
-    parser.add_argument(
-        "--seed",
-        type=seed,
-        default=from_env("TRADEFAST_TRADER_SEED", "0"),
-        help="decision seed (env TRADEFAST_TRADER_SEED; default 0)",
-    )
-    parser.add_argument(
-        "--done-fraction",
-        type=fraction,
-        default=from_env("TRADEFAST_DONE_FRACTION", "0.1"),
-        help="fraction of inquiries answered DONE (env TRADEFAST_DONE_FRACTION; default 0.1)",
-    )
-    parser.add_argument(
-        "--position-limit",
-        type=limit,
-        default=from_env("TRADEFAST_POSITION_LIMIT", None),
-        help="per-key |position| limit in cents, NOT_DONE beyond it "
-        "(env TRADEFAST_POSITION_LIMIT; default: none)",
-    )
-    parser.add_argument(
-        "--policy",
-        choices=POLICIES,
-        default=from_env("TRADEFAST_TRADER_POLICY", "seeded"),
-        help="seeded: DONE for --done-fraction of ids by --seed; even-ids: DONE exactly for even "
-        "ids (the original integration test) (env TRADEFAST_TRADER_POLICY; default seeded)",
-    )
 
 
 def trader_spec(
@@ -77,11 +40,11 @@ def trader_spec(
 async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown) -> None:
     spec = trader_spec(
         settings,
-        args.seed,
-        args.done_fraction,
-        args.position_limit,
-        batch_size=args.batch_size,
-        policy=args.policy,
+        settings.trader_seed,
+        settings.done_fraction,
+        settings.position_limit,
+        batch_size=settings.batch_size,
+        policy=settings.trader_policy,
     )
     await serve(spec, settings, shutdown)
 
@@ -95,5 +58,5 @@ SERVICE = Service(
     produces=lambda topics: (topics.decided,),
     needs=(KAFKA,),
     start_order=20,
-    add_arguments=add_arguments,
+    settings=("batch_size", "trader_seed", "done_fraction", "position_limit", "trader_policy"),
 )
