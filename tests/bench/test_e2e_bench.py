@@ -91,6 +91,10 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
     assert requests["by_type_per_inquiry"]["Produce"] > 0
     assert requests["by_type_per_inquiry"]["Fetch"] > 0
     assert requests["total"] > 0
+    # Each consuming service counts its batches, so its CPU per batch is reported.
+    for name in ("position", "trader", "gateway"):
+        assert cost["batches"][name] > 0, name
+        assert cost["cpu_us_per_batch"][name] > 0, name
     floor = figures["floor"]
     assert {"kafka_hop", "kafka_hop_linger0", "redis_round_trip"} == set(floor)
     assert all(hop["count"] == 20 and hop["p50_us"] > 0 for hop in floor.values())

@@ -440,7 +440,7 @@ def describe(figures: dict[str, Any]) -> str:
     cpu = " ".join(f"{name} {us:,.0f}" for name, us in cost["cpu_us_per_inquiry"].items())
     per_batch = " ".join(
         f"{name} {us:,.0f} ({cost['batches'][name]:,} batches)"
-        for name, us in cost["cpu_us_per_batch"].items()
+        for name, us in cost.get("cpu_us_per_batch", {}).items()
     )
     requests = cost["kafka_requests"]
     by_type = ", ".join(
