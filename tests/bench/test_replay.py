@@ -109,3 +109,20 @@ def test_each_pass_moves_the_ids_and_every_stamp_precedes_its_update() -> None:
     snapshot = InquiryBatch.FromString(plan.snapshot)
     assert snapshot.snapshot and [i.inquiry_id for i in snapshot.inquiries] == [1, 2, 3]
     assert all(i.created_ns < start for i in snapshot.inquiries)
+
+
+def test_an_update_of_a_snapshot_inquiry_is_not_a_new_inquiry_for_the_page() -> None:
+    """The page lists the snapshot's inquiries where the snapshot puts them, so display lag must
+    not count a later update of one as an inquiry newer than the blotter's top row."""
+    recorded = recording(live_frames=4)
+    first_live = InquiryBatch.FromString(recorded.frames[1].payload)
+    first_live.inquiries.append(stage(2, Status.DONE, WALL_START_NS - 50 * MS))
+    recorded.frames[1] = frames.Frame(recorded.frames[1].offset_ns, first_live.SerializeToString())
+    source = replay.Source.load(recorded)
+    plan = replay.prepare(source, rate=1_000.0, seconds=0.02, start_wall_ns=WALL_START_NS)
+    first_ids = [i for message in plan.messages for i in message.first_ids]
+    batches = [InquiryBatch.FromString(message.payload) for message in plan.messages]
+    sent = {inquiry.inquiry_id for batch in batches for inquiry in batch.inquiries}
+    assert 2 in sent and 2 not in first_ids
+    # On the next pass its id is moved past the recording's: new to the page then.
+    assert 2 + source.id_span in first_ids

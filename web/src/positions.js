@@ -1,10 +1,13 @@
 // Positions grid: books down, instruments across, each cell the notional, quantity and DONE count
 // of its key as Redis holds them. The feed worker sends only the positions that changed; a cell
-// is written only when its value did, and flashes (at most once per FLASH_MS).
+// is written only when its value did (into its lines' own Text nodes), and flashes, at most once
+// per FLASH_MS. A flash ends with the next positions update (they come 4 times a second while
+// positions change), all in the same frame, or after FLASH_ON_MS when none comes: one timer for
+// the grid, not one per cell.
 import { integer, signedCents, signedInteger } from "./format.js";
 
 const FLASH_MS = 1000;
-const FLASH_ON_MS = 250;
+const FLASH_ON_MS = 300;
 
 function sideClass(notional) {
   return notional > 0 ? "pos long" : notional < 0 ? "pos short" : "pos flat";
@@ -16,6 +19,9 @@ export class PositionsGrid {
     this.table = table;
     this.cells = new Map();
     this.totals = new Map();
+    /** cells whose flash is on */
+    this.flashing = new Set();
+    this.flashTimer = null;
   }
 
   /**
@@ -24,6 +30,7 @@ export class PositionsGrid {
    *          totals: {instrument: string, notional: number, quantity: number, sequence: number}[]}} delta
    */
   apply(delta) {
+    this.endFlashes();
     if (delta.names) this.build(delta.names.books, delta.names.instruments);
     const now = performance.now();
     for (const position of delta.cells) {
@@ -34,6 +41,22 @@ export class PositionsGrid {
       const cell = this.totals.get(total.instrument);
       if (cell !== undefined) this.write(cell, total, now, false);
     }
+    if (this.flashing.size) this.flashTimer = setTimeout(() => this.endFlashes(), FLASH_ON_MS);
+  }
+
+  endFlashes() {
+    clearTimeout(this.flashTimer);
+    this.flashTimer = null;
+    for (const cell of this.flashing) {
+      cell.flash = "";
+      this.setClass(cell);
+    }
+    this.flashing.clear();
+  }
+
+  setClass(cell) {
+    const cls = sideClass(cell.notional) + (cell.flash ? ` ${cell.flash}` : "");
+    if (cell.cls !== cls) { cell.cls = cls; cell.td.className = cls; }
   }
 
   write(cell, position, now, flash) {
@@ -43,25 +66,19 @@ export class PositionsGrid {
     cell.notional = position.notional;
     cell.quantity = position.quantity;
     cell.sequence = position.sequence;
-    cell.notionalText.textContent = signedCents(position.notional);
-    cell.quantityText.textContent = signedInteger(position.quantity);
-    cell.doneText.textContent = `${integer(position.sequence)} DONE`;
+    cell.notionalText.data = signedCents(position.notional);
+    cell.quantityText.data = signedInteger(position.quantity);
+    cell.doneText.data = `${integer(position.sequence)} DONE`;
     if (cell.total) return;
     cell.td.dataset.notional = String(position.notional);
     cell.td.dataset.quantity = String(position.quantity);
     cell.td.dataset.done = String(position.sequence);
-    cell.td.className = sideClass(position.notional) + (cell.flashing ? ` ${cell.flashing}` : "");
-    // A flash is one class on and one off, at most once per FLASH_MS: cheap even when every key
-    // changes many times a second.
     if (flash && !first && now - cell.flashedMs > FLASH_MS) {
       cell.flashedMs = now;
-      cell.flashing = up ? "flash-up" : "flash-down";
-      cell.td.classList.add(cell.flashing);
-      setTimeout(() => {
-        cell.flashing = "";
-        cell.td.className = sideClass(cell.notional);
-      }, FLASH_ON_MS);
+      cell.flash = up ? "flash-up" : "flash-down";
+      this.flashing.add(cell);
     }
+    this.setClass(cell);
   }
 
   build(books, instruments) {
@@ -104,13 +121,15 @@ export class PositionsGrid {
     const line = (cls, text) => {
       const div = document.createElement("div");
       div.className = cls;
-      div.textContent = text;
+      const node = document.createTextNode(text);
+      div.appendChild(node);
       td.appendChild(div);
-      return div;
+      return node;
     };
     return {
       td,
       total,
+      cls: className,
       notionalText: line("notional", "–"),
       quantityText: line("qty", ""),
       doneText: line("done", ""),
@@ -118,7 +137,7 @@ export class PositionsGrid {
       quantity: null,
       sequence: null,
       flashedMs: 0,
-      flashing: "",
+      flash: "",
     };
   }
 }

@@ -3,9 +3,10 @@
 // gets back, only when something changed, exactly what to write: the visible rows, the
 // positions that changed, the selected inquiry's history. Updates are conflated here, never
 // queued for the page: a view goes only once the page has shown the last one, 5 to 20 times a
-// second, spaced so that showing them takes at most a tenth of the page's main thread (at
+// second, spaced so that showing them takes at most a fifteenth of the page's main thread (at
 // thousands of inquiries a second every view replaces every row, and the page says what that
-// cost). What the user asks for (a filter, Pause, a scroll) is answered at once.
+// cost). What the user asks for (a filter, Pause, a scroll) is answered at once. Nothing runs on a
+// timer while nothing changes: a view is scheduled when an update arrives.
 import { connectFeed } from "./feed.js";
 import { lifecycle } from "./lifecycle.js";
 import { Model } from "./model.js";
@@ -16,7 +17,7 @@ const MAX_VIEW_INTERVAL_MS = 200;
 // Positions change with nearly every DONE; four times a second is plenty to read them by.
 const POSITIONS_INTERVAL_MS = 250;
 // A view may cost the page's main thread at most 1 / MAIN_THREAD_SHARE of the time until the next.
-const MAIN_THREAD_SHARE = 10;
+const MAIN_THREAD_SHARE = 15;
 
 const model = new Model();
 const live = liveListing(model);
@@ -27,6 +28,7 @@ let awaitingAck = false;
 let lastViewAt = 0;
 let nextViewAt = 0;
 let positionsAt = 0;
+let viewTimer = null;
 const shown = { version: -1, namesVersion: -1, selection: "" };
 const feed = { frames: 0, updates: 0, snapshot: null, busyMs: 0 };
 
@@ -39,7 +41,7 @@ self.onmessage = ({ data }) => {
     awaitingAck = false;
     const interval = Math.min(MAX_VIEW_INTERVAL_MS, Math.max(VIEW_INTERVAL_MS, data.costMs * MAIN_THREAD_SHARE));
     nextViewAt = lastViewAt + interval;
-    if (queryChanged) postView();
+    if (queryChanged) postView(); else scheduleView(nextViewAt);
   }
 };
 
@@ -50,7 +52,19 @@ function onBatch(batch, receivedMs) {
   feed.updates += batch.inquiries.length;
   if (batch.snapshot) feed.snapshot = { inquiries: batch.inquiries.length, positions: batch.positions.length };
   model.apply(batch, receivedMs);
+  scheduleView(nextViewAt);
   feed.busyMs += performance.now() - started;
+}
+
+/** A view at `atMs` (or sooner if one is due sooner), unless the page has not shown the last. */
+function scheduleView(atMs) {
+  if (awaitingAck) return;
+  const delay = Math.max(0, atMs - performance.now());
+  if (viewTimer !== null) {
+    if (viewTimer.atMs <= atMs) return;
+    clearTimeout(viewTimer.id);
+  }
+  viewTimer = { atMs, id: setTimeout(() => { viewTimer = null; postView(); }, delay) };
 }
 
 function setQuery(next) {
@@ -59,10 +73,6 @@ function setQuery(next) {
   query = next;
   queryChanged = true;
   postView();
-}
-
-function postViewWhenDue() {
-  if (performance.now() >= nextViewAt) postView();
 }
 
 function selection() {
@@ -79,7 +89,10 @@ function postView() {
   const selected = selection();
   const selectionChanged = selected !== shown.selection;
   const positionsDue = model.changedPositions.size > 0 && started - positionsAt >= POSITIONS_INTERVAL_MS;
-  if (!blotterChanged && !namesChanged && !selectionChanged && !positionsDue) return;
+  if (!blotterChanged && !namesChanged && !selectionChanged && !positionsDue) {
+    if (model.changedPositions.size) scheduleView(positionsAt + POSITIONS_INTERVAL_MS);
+    return;
+  }
   // An answer to the user (a filter, Pause, a scroll) is written at once, in one frame.
   const view = { type: "view", seq: query.seq, urgent: queryChanged };
   if (blotterChanged) view.blotter = blotterPage(listing, query);
@@ -129,5 +142,4 @@ function everySecond() {
   feed.busyMs = 0;
 }
 
-setInterval(postViewWhenDue, VIEW_INTERVAL_MS / 5);
 setInterval(everySecond, 1000);
