@@ -99,7 +99,7 @@ def test_a_session_on_a_running_redis_keeps_its_data(foreign_redis: str, infra: 
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/services/test_position_store.py",
+            "tests/positions/test_position_store.py",
         ],
         cwd=ROOT,
         env=env,
