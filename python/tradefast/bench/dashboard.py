@@ -6,7 +6,14 @@ frames of a `record-frames` file at each chosen rate of inquiry updates. No pipe
 it, so the two cores are the page's and the replay's. For each rate, on a fresh page, after a
 warm-up, over the measured window:
 
-- frames/s: animation frames the page's main thread ran (a requestAnimationFrame counter);
+- frames/s: frames the page drew, from a DevTools trace of the window (the `DrawFrame` events
+  of the page's renderer, category `disabled-by-default-devtools.timeline.frame`), per second of
+  the window. A page with nothing new to show draws nothing, so this counts the frames the page
+  produced for its updates: at rates above the display's (60/s) the page always has updates to
+  show and 60 means every refresh; at 10 updates/s it is near the number of views, not a
+  shortfall. Nothing of the bench's own runs per frame during the window (a requestAnimationFrame
+  counter would make an idle page draw 60 frames a second and cost the main thread ~30 ms a
+  second);
 - long tasks: PerformanceObserver `longtask` entries (main-thread tasks over 50 ms), how many and
   the longest; and from a DevTools trace of the window, the most CPU time any task over 50 ms
   used (a long task with little CPU waited for a core that other processes held);
@@ -70,13 +77,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Runs in the page before its own code: counts animation frames and keeps long tasks.
+# Runs in the page before its own code: keeps long tasks (nothing per frame: frames come from the
+# trace).
 PROBE = """
 (() => {
-  const probe = { frames: 0, longTasks: [] };
+  const probe = { longTasks: [] };
   window.__benchProbe = probe;
-  const count = () => { probe.frames += 1; requestAnimationFrame(count); };
-  requestAnimationFrame(count);
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) probe.longTasks.push(entry.duration);
   }).observe({ type: "longtask", buffered: true });
@@ -84,7 +90,6 @@ PROBE = """
 """
 SAMPLE = """() => ({
   wallMs: performance.timeOrigin + performance.now(),
-  frames: window.__benchProbe.frames,
   longTasks: window.__benchProbe.longTasks.length,
 })"""
 TOP_ROW = """() => {
@@ -123,10 +128,13 @@ LONG_TASK_MS = 50.0
 # what the DevTools timeline shows as busy), its CPU time, the CPU time of the page's whole
 # renderer process (main thread, workers, compositor, raster), and where the main thread's task
 # time went: script, style recalculation, layout.
-# A DevTools trace of the measured window, for each main-thread task's wall and CPU time: a task
-# over 50 ms that used a few ms of CPU waited for a core (other processes), not for the page.
-TRACE_CATEGORIES = ["toplevel"]
+# A DevTools trace of the measured window, for each main-thread task's wall and CPU time (a task
+# over 50 ms that used a few ms of CPU waited for a core, not for the page) and the frames drawn:
+# the compositor marks each frame it draws with a `DrawFrame` instant event (DevTools' frames
+# track counts the same); `BeginFrame` also comes for frames that draw nothing.
+TRACE_CATEGORIES = ["toplevel", "disabled-by-default-devtools.timeline.frame"]
 TASK_EVENTS = ("ThreadControllerImpl::RunTask", "RunTask")
+FRAME_EVENT = "DrawFrame"
 METRICS = (
     "TaskDuration",
     "ThreadTime",
@@ -262,7 +270,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             shown.append((wall_ms, text))
             time.sleep(LAG_SAMPLE_S)
         after, metrics_after = page.evaluate(SAMPLE), _metrics(cdp)
-        main_tasks = main_thread_tasks(json.loads(browser.stop_tracing()))
+        main_tasks, drawn = traced_page(json.loads(browser.stop_tracing()))
         long_tasks: list[float] = page.evaluate(
             f"() => window.__benchProbe.longTasks.slice({before['longTasks']})"
         )
@@ -275,6 +283,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             "spent_s": {name: metrics_after[name] - metrics_before[name] for name in METRICS},
             "long_tasks": long_tasks,
             "main_tasks": main_tasks,
+            "frames": drawn,
             "shown": shown,
             "reactions": reactions,
         }
@@ -282,11 +291,23 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
         page.close()
 
 
-def main_thread_tasks(trace: dict[str, Any]) -> list[tuple[float, float]]:
-    """(wall ms, CPU ms) of each task of the page's renderer main thread in a DevTools trace of
-    the `toplevel` category: the CrRendererMain thread that ran the most (the page's; a spare
-    renderer idles)."""
+def traced_page(trace: dict[str, Any]) -> tuple[list[tuple[float, float]], int]:
+    """From a DevTools trace of `TRACE_CATEGORIES`: (wall ms, CPU ms) of each task of the page's
+    renderer main thread, and how many frames that renderer drew."""
     events = trace.get("traceEvents", [])
+    tasks = main_thread_tasks(events)
+    if tasks is None:
+        return [], 0
+    (pid, _), found = tasks
+    drawn = sum(1 for e in events if e.get("name") == FRAME_EVENT and e.get("pid") == pid)
+    return found, drawn
+
+
+def main_thread_tasks(
+    events: list[dict[str, Any]],
+) -> tuple[tuple[int, int], list[tuple[float, float]]] | None:
+    """The page's renderer main thread, the CrRendererMain thread that ran the most (a spare
+    renderer idles), with the (wall ms, CPU ms) of each of its tasks; None without one."""
     mains = {
         (e["pid"], e["tid"])
         for e in events
@@ -300,8 +321,8 @@ def main_thread_tasks(trace: dict[str, Any]) -> list[tuple[float, float]]:
         if e.get("ph") == "X" and e.get("name") in TASK_EVENTS and thread in tasks:
             tasks[thread].append((e.get("dur", 0) / 1000, e.get("tdur", 0) / 1000))
     if not tasks:
-        return []
-    return max(tasks.values(), key=lambda found: sum(wall for wall, _ in found))
+        return None
+    return max(tasks.items(), key=lambda item: sum(wall for wall, _ in item[1]))
 
 
 def _metrics(cdp: Any) -> dict[str, float]:
@@ -350,7 +371,7 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
         "rate_target": rate,
         "updates_per_s": round(updates / seconds, 1),
         "window_s": round(seconds, 2),
-        "frames_per_s": round((after["frames"] - before["frames"]) / seconds, 1),
+        "frames_per_s": round(page["frames"] / seconds, 1),
         "long_tasks": len(long_tasks),
         "longest_task_ms": round(max(long_tasks, default=0.0), 1),
         # The trace's tasks over 50 ms: how many, and the most CPU any of them used.
