@@ -9,11 +9,11 @@ warm-up, over the measured window:
 - frames/s: frames the page drew, from a DevTools trace of the window (the `DrawFrame` events
   of the page's renderer, category `disabled-by-default-devtools.timeline.frame`), per second of
   the window. A page with nothing new to show draws nothing, so this counts the frames the page
-  produced for its updates: at rates above the display's (60/s) the page always has updates to
-  show and 60 means every refresh; at 10 updates/s it is near the number of views, not a
-  shortfall. Nothing of the bench's own runs per frame during the window (a requestAnimationFrame
-  counter would make an idle page draw 60 frames a second and cost the main thread ~30 ms a
-  second);
+  produced for its updates: from 1,000 updates/s the page always has updates to show and this
+  is the views it shows (5 to 20 a second by design) plus charts and header; at 10 updates/s it
+  is near the number of updates, not a shortfall. Nothing of the bench's own runs per frame
+  during the window (a requestAnimationFrame counter would make an idle page draw 60 frames a
+  second and cost the main thread ~30 ms a second);
 - long tasks: PerformanceObserver `longtask` entries (main-thread tasks over 50 ms), how many and
   the longest; and from a DevTools trace of the window, the most CPU time any task over 50 ms
   used (a long task with little CPU waited for a core that other processes held);
