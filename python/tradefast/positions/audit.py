@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
@@ -181,21 +182,32 @@ class Difference:
         return f"{self.key}: log {_show(self.in_log)}, redis {_show(self.in_redis)}"
 
 
-Applied = tuple[int, int, int, int]
+class Applied(NamedTuple):
+    """What the DONE inquiries of a key add up to, from the log or as stored."""
+
+    notional: int
+    quantity: int
+    sequence: int
+    done_offset: int
+
+    @classmethod
+    def of(cls, position: Position) -> Applied:
+        return cls(position.notional, position.quantity, position.sequence, position.done_offset)
 
 
 def _show(position: Applied | None) -> str:
     if position is None:
         return "absent"
-    notional, quantity, sequence, done_offset = position
-    return f"notional={notional} quantity={quantity} sequence={sequence} done_offset={done_offset}"
+    return " ".join(f"{name}={value}" for name, value in position._asdict().items())
 
 
 def differences(log: dict[str, Position], rows: list[PositionRow]) -> list[Difference]:
     """Keys whose stored DONE total (notional, quantity, sequence, done_offset) differs from the
     recomputed one, sorted by key. Keys with no DONE on either side are not compared."""
-    recomputed = {key: p[:4] for key, p in log.items() if p[2]}
-    stored = {f"{r.book}|{r.instrument}": r.position[:4] for r in rows if r.position.sequence}
+    recomputed = {key: Applied.of(p) for key, p in log.items() if p.sequence}
+    stored = {
+        f"{r.book}|{r.instrument}": Applied.of(r.position) for r in rows if r.position.sequence
+    }
     return [
         Difference(key, recomputed.get(key), stored.get(key))
         for key in sorted(set(recomputed) | set(stored))
