@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from chromium import CHROMIUM, CHROMIUM_ARGS
+from chromium import launch
 from confluent_kafka import Consumer, TopicPartition
 from gateway_io import start_service, stop, wait_ready
 from playwright.sync_api import Page, sync_playwright
@@ -92,7 +92,7 @@ def test_dashboard_against_running_pipeline(
 ) -> None:
     pipeline.start("generator", "--rate", "200")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 900})
             page.add_init_script(LONG_TASKS)

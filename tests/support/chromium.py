@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Playwright
 
+# The same flags as the page's benchmark, so the tests and the benchmark see one browser.
+from tradefast.bench.dashboard import CHROMIUM_ARGS
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def launch(playwright: Playwright) -> Browser:

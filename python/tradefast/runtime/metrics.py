@@ -4,12 +4,16 @@ process (tests) and one scrape config. `serve_metrics(port)` exposes them; port 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from prometheus_client import Counter, Gauge, start_http_server
 
-from tradefast.runtime.loop_histogram import LoopHistogram, Series
+from tradefast.runtime.loop_histogram import LoopHistogram
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MESSAGES_IN = Counter("tradefast_messages_in", "Messages consumed", ["service", "topic"])
 MESSAGES_OUT = Counter("tradefast_messages_out", "Messages published", ["service", "topic"])
@@ -48,30 +52,33 @@ class ServiceMetrics:
         self.dead_letters = DEAD_LETTERS.labels(service)
         self.batch_size = BATCH_SIZE.labels(service)
         self.assigned = ASSIGNED.labels(service)
-        self._received: dict[str, Counter] = {}
-        self._sent: dict[str, Counter] = {}
-        self._stages: dict[str, Series] = {}
+        self._received = _Children(lambda topic: MESSAGES_IN.labels(service, topic))
+        self._sent = _Children(lambda topic: MESSAGES_OUT.labels(service, topic))
+        self._stages = _Children(lambda stage: STAGE_SECONDS.labels(service, stage))
 
     def received(self, topic: str, count: int) -> None:
-        child = self._received.get(topic)
-        if child is None:
-            child = self._received[topic] = MESSAGES_IN.labels(self.service, topic)
-        child.inc(count)
+        self._received[topic].inc(count)
 
     def sent(self, topic: str, count: int) -> None:
-        child = self._sent.get(topic)
-        if child is None:
-            child = self._sent[topic] = MESSAGES_OUT.labels(self.service, topic)
-        child.inc(count)
+        self._sent[topic].inc(count)
 
     def stage(self, stage: str, seconds: float) -> None:
-        series = self._stages.get(stage)
-        if series is None:
-            series = self._stages[stage] = STAGE_SECONDS.labels(self.service, stage)
-        series.observe(seconds)
+        self._stages[stage].observe(seconds)
 
     def lag(self, topic: str, partition: int, lag: int) -> None:
         CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
+
+
+class _Children(dict[str, T]):
+    """A family's children by their last label, each resolved on first use."""
+
+    def __init__(self, resolve: Callable[[str], T]) -> None:
+        super().__init__()
+        self._resolve = resolve
+
+    def __missing__(self, label: str) -> T:
+        child = self[label] = self._resolve(label)
+        return child
 
 
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
