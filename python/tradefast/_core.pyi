@@ -27,7 +27,7 @@ def enrich(
     recorded: dict[tuple[str, int], Recorded],
     enriched_ns: int,
 ) -> Enrichment:
-    """Walk one batch of `inquiries.new` and `inquiries.decided` values in arrival order.
+    """Walk one batch of `inquiries.new` and `inquiries.done` values in arrival order.
 
     `keys` are the messages' Kafka keys and `offsets` their inquiries.new offsets (negative for
     a message read from another topic), one per message. A message whose Kafka key is not its
@@ -65,7 +65,8 @@ def decide(
     and |position + signed notional| > position_limit; otherwise DONE when
     splitmix64(seed ^ inquiry_id) < floor(done_fraction * 2**64), else NOT_DONE with
     reject_reason "declined". seed in [0, 2**64), done_fraction in [0, 1]. version + 1,
-    decided_ns set. Returns Decisions: (keys, values, errors) like `enrich`.
+    decided_ns set. Returns Decisions: (keys, values, errors) like `enrich`, and the indexes
+    into keys and values of the DONE decisions.
     """
 
 def frame(

@@ -43,6 +43,12 @@ class Topics:
         return f"{self.prefix}inquiries.decided"
 
     @property
+    def done(self) -> str:
+        """The DONE decisions again: what the position service applies, so it is not woken by
+        the nine in ten decisions that move nothing."""
+        return f"{self.prefix}inquiries.done"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}inquiries.dlq"
 
@@ -51,8 +57,8 @@ class Topics:
         return (self.new, self.enriched, self.decided)
 
     @property
-    def all(self) -> tuple[str, str, str, str]:
-        return (*self.stages, self.dead_letter)
+    def all(self) -> tuple[str, str, str, str, str]:
+        return (*self.stages, self.done, self.dead_letter)
 
 
 class Secret:

@@ -66,6 +66,8 @@ class Decisions(NamedTuple):
     """Encoded DONE or NOT_DONE inquiries, in input order."""
     errors: list[tuple[int, str]]
     """(index, reason) of every message that was refused."""
+    done: list[int]
+    """Indexes into keys and values of the DONE decisions: the only ones that move a position."""
 
 
 class Scan(NamedTuple):

@@ -27,7 +27,7 @@ from tradefast.runtime import Rejection, dead_letter
 
 pytestmark = pytest.mark.chaos
 
-BAD_NEW, BAD_DECIDED, BAD_ENRICHED = 10_000, 2_000, 10_000
+BAD_NEW, BAD_DONE, BAD_ENRICHED = 10_000, 2_000, 10_000
 # One valid message after every VALID_EVERY bad ones.
 VALID_EVERY = 100
 
@@ -90,14 +90,14 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
     topics = settings.topics
     bad = {
         topics.new: malformed("enrich", Status.NEW, BAD_NEW, seed=1),
-        topics.decided: malformed("enrich", Status.DONE, BAD_DECIDED, seed=2),
+        topics.done: malformed("enrich", Status.DONE, BAD_DONE, seed=2),
         topics.enriched: malformed("decide", Status.POSITION_ENRICHED, BAD_ENRICHED, seed=3),
     }
     new_ids = list(range(1_000_001, 1_000_001 + BAD_NEW // VALID_EVERY))
     enriched_ids = list(range(2_000_001, 2_000_001 + BAD_ENRICHED // VALID_EVERY))
     good: dict[str, list[Inquiry]] = {
         topics.new: [valid(i, Status.NEW) for i in new_ids],
-        topics.decided: [],
+        topics.done: [],
         # Another book; each with the offset of its (imagined) NEW, as the position service
         # stamps it, so that their DONEs are counted.
         topics.enriched: [enriched(i, new_offset) for new_offset, i in enumerate(enriched_ids)],
@@ -148,7 +148,7 @@ def test_malformed_values_are_dead_lettered_and_valid_ones_flow(
     assert snapshot == {key: position[:3] for key, position in log.items()}
     kinds = Counter(kind for values in bad.values() for kind, _, _, _ in values)
     print(
-        f"[poison] {total_bad} malformed values ({dict(kinds)}) on new/decided/enriched: all "
+        f"[poison] {total_bad} malformed values ({dict(kinds)}) on new/done/enriched: all "
         f"dead-lettered with the expected reason ({len(reasons)} distinct reasons); "
         f"{len(wanted)} valid inquiries in between all decided; positions match the log; "
         "position, trader and gateway alive and serving"

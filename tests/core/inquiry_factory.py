@@ -64,7 +64,7 @@ def natural_key(data: bytes) -> bytes | None:
 
 def new_offsets(batch: list[bytes], first: int = 100) -> list[int]:
     """Offsets as the position service passes them: a NEW at `first` + its index, any other
-    message -1 (read from inquiries.decided)."""
+    message -1 (read from inquiries.done)."""
     offsets = []
     for index, data in enumerate(batch):
         key = natural_key(data)

@@ -70,8 +70,8 @@ def test_enrich(benchmark: Any, core: Core) -> None:
 @cores
 def test_decide(benchmark: Any, core: Core) -> None:
     batch = enriched_batch()
-    keys, _, errors = benchmark(core.decide, batch, 1, 0.1, 10**12, 1_700_000_000_000_000_000)
-    assert len(keys) == BATCH and errors == []
+    keys, _, errors, done = benchmark(core.decide, batch, 1, 0.1, 10**12, 1_700_000_000_000_000_000)
+    assert len(keys) == BATCH and errors == [] and 0 < len(done) < BATCH
 
 
 @pytest.mark.benchmark(group="frame")

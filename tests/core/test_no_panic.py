@@ -27,8 +27,9 @@ def test_random_bytes_are_errors_or_results(messages: list[bytes]) -> None:
     )
     assert len(keys) == len(values) <= len(messages) - len(errors)
     assert all(0 <= index < len(messages) for index, _ in errors)
-    keys, values, errors = RUST.decide(messages, 0, 0.5, 0, 0)
+    keys, values, errors, done = RUST.decide(messages, 0, 0.5, 0, 0)
     assert len(keys) == len(values) == len(messages) - len(errors), "each answered or refused"
+    assert all(0 <= index < len(values) for index in done)
 
 
 def test_hostile_messages_are_malformed() -> None:

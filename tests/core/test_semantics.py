@@ -172,8 +172,8 @@ def test_invalid_messages_are_reported_by_index(core: Core) -> None:
 @cores
 def test_unknown_fields_are_dropped(core: Core) -> None:
     plain = encoded(3, POSITION_ENRICHED)
-    _, with_unknown, _ = core.decide([plain + b"\xa0\x01\x07"], 1, 1.0, None, 5)
-    _, without, _ = core.decide([plain], 1, 1.0, None, 5)
+    with_unknown = core.decide([plain + b"\xa0\x01\x07"], 1, 1.0, None, 5).values
+    without = core.decide([plain], 1, 1.0, None, 5).values
     assert with_unknown == without
 
 
@@ -184,14 +184,16 @@ def enriched(inquiry_id: int, position: int = 0, **fields: int) -> bytes:
 @cores
 def test_decide_stamps_and_is_deterministic(core: Core) -> None:
     batch = [enriched(i) for i in range(1, 2_001)]
-    keys, values, errors = core.decide(batch, 42, 0.1, None, 77)
+    decisions = core.decide(batch, 42, 0.1, None, 77)
+    keys, values, errors, done_at = decisions
     assert errors == [] and keys == [KEY.encode()] * 2_000
     answers = [decoded(value) for value in values]
     done = [a.inquiry_id for a in answers if a.status == DONE]
+    assert done_at == [i for i, a in enumerate(answers) if a.status == DONE]
     assert all(a.version == 2 and a.decided_ns == 77 for a in answers)
     assert all(a.reject_reason == "declined" for a in answers if a.status == NOT_DONE)
     assert 150 < len(done) < 250, "about one in ten"
-    assert core.decide(batch, 42, 0.1, None, 77) == (keys, values, errors)
+    assert core.decide(batch, 42, 0.1, None, 77) == decisions
     again = core.decide(list(reversed(batch)), 42, 0.1, None, 77)[1]
     assert sorted(decoded(v).inquiry_id for v in again if decoded(v).status == DONE) == done
     other_seed = core.decide(batch, 43, 0.1, None, 77)[1]
@@ -214,7 +216,7 @@ def test_position_limit(core: Core) -> None:
         enriched(3, position=-60_000, side=SELL),
         enriched(4, position=-60_000),
     ]
-    _, values, _ = core.decide(batch, 0, 1.0, 30_000, 0)
+    _, values, _, done = core.decide(batch, 0, 1.0, 30_000, 0)
     answers = [(decoded(v).status, decoded(v).reject_reason) for v in values]
     assert answers == [
         (DONE, ""),
@@ -222,14 +224,15 @@ def test_position_limit(core: Core) -> None:
         (NOT_DONE, "position limit"),
         (NOT_DONE, "position limit"),
     ]
-    _, values, _ = core.decide(batch[3:], 0, 1.0, 35_000, 0)
+    assert done == [0], "a decision the limit declines is not DONE"
+    values = core.decide(batch[3:], 0, 1.0, 35_000, 0).values
     assert decoded(values[0]).status == DONE
 
 
 @cores
 def test_decide_refuses_other_statuses(core: Core) -> None:
     batch = [encoded(1, NEW), encoded(2, DONE), enriched(3)]
-    keys, _, errors = core.decide(batch, 0, 0.5, None, 0)
+    keys, _, errors, _ = core.decide(batch, 0, 0.5, None, 0)
     assert len(keys) == 1
     assert errors == [(0, "unexpected status NEW"), (1, "unexpected status DONE")]
 

@@ -38,11 +38,12 @@ def test_even_ids_policy_is_done_exactly_for_even_ids(core_name: str) -> None:
         for i in range(1, 11)
     ]
     decide = build("even-ids", core.load(core_name), 0, 0.1, None)
-    keys, values, errors = decide([*enriched, b"\xff"], 123)
+    keys, values, errors, done = decide([*enriched, b"\xff"], 123)
     decided = [Inquiry.FromString(v) for v in values]
     assert errors and errors[0][0] == 10
     assert keys == [b"BOOK1|AAPL"] * 10
     assert [i.status for i in decided] == [Status.NOT_DONE, Status.DONE] * 5
+    assert done == [1, 3, 5, 7, 9]
     assert {(i.version, i.decided_ns) for i in decided} == {(3, 123)}
 
 

@@ -91,7 +91,7 @@ def test_a_concurrent_write_makes_the_batch_redo_on_the_new_position(
     settings: Settings, redis_client: redis.Redis, core_name: str
 ) -> None:
     batch = [
-        message(settings.topics.decided, 0, done(6, 6, quantity=100, price=200)),
+        message(settings.topics.done, 0, done(6, 6, quantity=100, price=200)),
         message(settings.topics.new, 7, inquiry(7)),
     ]
 
@@ -115,7 +115,7 @@ def test_a_concurrent_write_makes_the_batch_redo_on_the_new_position(
 def test_a_replay_after_a_crash_republishes_the_same_enrichments(
     settings: Settings, redis_client: redis.Redis, core_name: str
 ) -> None:
-    new, decided = settings.topics.new, settings.topics.decided
+    new, decided = settings.topics.new, settings.topics.done
     first = [message(new, 0, inquiry(1))]
     second = [
         message(decided, 0, done(1, 0, quantity=100, price=200)),

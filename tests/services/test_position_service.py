@@ -56,14 +56,14 @@ def test_enriches_from_applied_dones_and_fences_replays(
         # The decisions carry their NEW's offset, as the trader copies it from the enriched one.
         done_1 = inquiry(101, Status.DONE, quantity=100, price=200, version=3)
         done_1.new_offset = first.new_offset
-        publish_inquiries(settings, settings.topics.decided, [done_1])
+        publish_inquiries(settings, settings.topics.done, [done_1])
         wait_for_field(redis_client, key, "done_offset", first.new_offset)
         publish_inquiries(settings, settings.topics.new, [inquiry(102)])
         second = decoded(out.read(2))[1]
         done_2 = inquiry(102, Status.DONE, quantity=300, price=50, side=Side.SELL, version=3)
         done_2.new_offset = second.new_offset
         # done_1 again (a replay) must change nothing; done_2 applies.
-        publish_inquiries(settings, settings.topics.decided, [done_1, done_2])
+        publish_inquiries(settings, settings.topics.done, [done_1, done_2])
         wait_for_field(redis_client, key, "done_offset", second.new_offset)
         publish_inquiries(settings, settings.topics.new, [inquiry(103)])
         third = decoded(out.read(3))[2]

@@ -40,8 +40,8 @@ def test_topics_and_servers_follow_the_data_flow() -> None:
         for name, service in registry.services().items()
     }
     assert flow["generator"] == ((), (topics.new,), (KAFKA,))
-    assert flow["position"] == ((topics.new, topics.decided), (topics.enriched,), (KAFKA, REDIS))
-    assert flow["trader"] == ((topics.enriched,), (topics.decided,), (KAFKA,))
+    assert flow["position"] == ((topics.new, topics.done), (topics.enriched,), (KAFKA, REDIS))
+    assert flow["trader"] == ((topics.enriched,), (topics.decided, topics.done), (KAFKA,))
     assert flow["gateway"] == (topics.stages, (), (KAFKA, REDIS))
     assert flow["dashboard"] == ((), (), ())
 

@@ -1,6 +1,6 @@
 """The auto trader alone on real topics, on the Rust core and on the reference: every enriched
-inquiry is decided once, as the seeded policy says, keyed and versioned; a wrong-status message is
-dead-lettered.
+inquiry is decided once, as the seeded policy says, keyed and versioned, and the DONE decisions,
+those only, are published to inquiries.done as well; a wrong-status message is dead-lettered.
 
 The expected decisions are computed here from the policy as documented (DONE when
 splitmix64(seed XOR inquiry_id) < floor(done_fraction * 2**64)), with splitmix64 written from
@@ -58,9 +58,15 @@ def test_decides_every_enriched_inquiry_as_the_seeded_policy_says(
         for n in range(200)
     ]
     service = trader(settings, 0.3, None, core_name)
-    with running(service), reader(settings, settings.topics.decided) as out:
+    with (
+        running(service),
+        reader(settings, settings.topics.decided) as out,
+        reader(settings, settings.topics.done) as done_topic,
+    ):
         publish_inquiries(settings, settings.topics.enriched, enriched)
         decided = {m.inquiry_id: m for m in decoded(out.read(200))}
+        wanted_done = sum(m.status == Status.DONE for m in decided.values())
+        done = decoded(done_topic.read(wanted_done))
 
     threshold = int(0.3 * 2**64)
     expected = {
@@ -76,6 +82,13 @@ def test_decides_every_enriched_inquiry_as_the_seeded_policy_says(
     assert all(m.version == 3 and m.decided_ns > 0 for m in decided.values())
     assert [m.key() for m in out.messages] == [
         f"{m.book_id}|{m.instrument_id}".encode() for m in decoded(out.messages)
+    ]
+    assert sorted(m.inquiry_id for m in done) == sorted(
+        i for i, status in expected.items() if status == Status.DONE
+    )
+    assert all(m == decided[m.inquiry_id] for m in done), "the same messages as in decided"
+    assert [m.key() for m in done_topic.messages] == [
+        f"{m.book_id}|{m.instrument_id}".encode() for m in done
     ]
 
 

@@ -65,6 +65,7 @@ def decide(
     keys: list[bytes] = []
     values: list[bytes] = []
     rejected: list[tuple[int, str]] = []
+    done: list[int] = []
     for index, data in enumerate(batch):
         inquiry = decode(data)
         if isinstance(inquiry, str):
@@ -75,9 +76,11 @@ def decide(
             rejected.append((index, errors.VERSION_OVERFLOW))
         else:
             _answer(inquiry, checked_seed, threshold, limit, stamp)
+            if inquiry.status == Status.DONE:
+                done.append(len(values))
             keys.append(position_key(inquiry).encode())
             values.append(inquiry.SerializeToString())
-    return Decisions(keys, values, rejected)
+    return Decisions(keys, values, rejected, done)
 
 
 def _answer(

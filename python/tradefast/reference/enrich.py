@@ -1,4 +1,4 @@
-"""Position aggregation and enrichment of one batch of `inquiries.new` and `inquiries.decided`."""
+"""Position aggregation and enrichment of one batch of `inquiries.new` and `inquiries.done`."""
 
 from collections.abc import Sequence
 

@@ -24,12 +24,22 @@ def rejections(errors: list[tuple[int, str]]) -> list[Rejection]:
     return [Rejection(at, code_of(reason), reason) for at, reason in errors]
 
 
+class Publication(NamedTuple):
+    """Messages for one more topic (`keys[i]`, `values[i]`, in order)."""
+
+    topic: str
+    keys: list[bytes]
+    values: list[bytes]
+
+
 @dataclass
 class Outcome:
-    """Messages for one output `topic` (`keys[i]`, `values[i]`, in order) and the input
-    messages that go to the dead-letter topic instead."""
+    """Messages for one output `topic` (`keys[i]`, `values[i]`, in order), the input messages
+    that go to the dead-letter topic instead, and what else the batch publishes elsewhere (`also`:
+    sent and acknowledged with the main output, before the batch's offsets are committed)."""
 
     topic: str
     keys: list[bytes] = field(default_factory=list)
     values: list[bytes] = field(default_factory=list)
     rejects: list[Rejection] = field(default_factory=list)
+    also: list[Publication] = field(default_factory=list)

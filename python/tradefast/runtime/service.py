@@ -122,6 +122,9 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
                 break
             started = time.perf_counter()
             await producer.send_many(outcome.topic, outcome.keys, outcome.values)
+            for extra in outcome.also:
+                await producer.send_many(extra.topic, extra.keys, extra.values)
+                metrics.sent(extra.topic, len(extra.values))
             for rejected in outcome.rejects:
                 await dead_letters.send(batch[rejected.at], rejected.code, rejected.reason)
             checkpoint.handled(received)

@@ -2,7 +2,7 @@
 core `decide` calls, so the per-message work stays in the core.
 
 A policy takes the batch's encoded POSITION_ENRICHED inquiries and the decision stamp and returns
-(keys, decided values, errors) exactly like `Core.decide`.
+Decisions (keys, decided values, errors, indexes of the DONEs) exactly like `Core.decide`.
 """
 
 from __future__ import annotations
@@ -37,13 +37,12 @@ def even_ids(core: Core, position_limit: int | None) -> Policy:
     position limit applies to both), and each inquiry takes the answer its id's parity picks."""
 
     def decide(values: list[bytes], decided_ns: int) -> Decisions:
-        keys, done, errors = core.decide(values, 0, 1.0, position_limit, decided_ns)
-        _, declined, _ = core.decide(values, 0, 0.0, position_limit, decided_ns)
-        chosen = [
-            yes if Inquiry.FromString(yes).inquiry_id % 2 == 0 else no
-            for yes, no in zip(done, declined, strict=True)
-        ]
-        return Decisions(keys, chosen, errors)
+        keys, done, errors, accepted = core.decide(values, 0, 1.0, position_limit, decided_ns)
+        _, declined, _, _ = core.decide(values, 0, 0.0, position_limit, decided_ns)
+        # DONE-all decides DONE unless the limit declines; an even id then keeps that answer.
+        even = {i for i in accepted if Inquiry.FromString(done[i]).inquiry_id % 2 == 0}
+        chosen = [done[i] if i in even else no for i, no in enumerate(declined)]
+        return Decisions(keys, chosen, errors, sorted(even))
 
     return decide
 

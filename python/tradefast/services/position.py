@@ -1,6 +1,7 @@
 """The position service: enriches NEW inquiries with their key's position and applies DONE ones.
 
-It consumes inquiries.new and inquiries.decided together, co-partitioned, so one instance owns all
+It consumes inquiries.new and inquiries.done (the trader's DONE decisions; inquiries.decided also
+holds the NOT_DONE ones, which move nothing) together, co-partitioned, so one instance owns all
 events of a key, and keeps the positions of the keys it has seen in memory (read from Redis the
 first time). Per batch: one core `enrich` call, then one atomic fenced Redis write of the moved
 positions together with the enrichment of each new NEW, then the enriched inquiries are published
@@ -157,7 +158,7 @@ def position_spec(
     )
     return ServiceSpec(
         "position",
-        (settings.topics.new, settings.topics.decided),
+        (settings.topics.new, settings.topics.done),
         handler,
         batch_size=batch_size,
         close=store.close,
@@ -177,7 +178,7 @@ SERVICE = Service(
     description="enrich NEW inquiries with positions from Redis; apply DONE inquiries",
     main=main,
     metrics_port=9102,
-    consumes=lambda topics: (topics.new, topics.decided),
+    consumes=lambda topics: (topics.new, topics.done),
     produces=lambda topics: (topics.enriched,),
     needs=(KAFKA, REDIS),
     start_order=10,

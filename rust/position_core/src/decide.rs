@@ -29,10 +29,18 @@ pub struct Policy {
     pub decided_ns: i64,
 }
 
+/// The decisions of one batch.
+pub struct Decided {
+    pub output: Output,
+    /// Indexes into the outputs of the DONE decisions: the only ones that move a position.
+    pub done: Vec<usize>,
+}
+
 /// Decide every POSITION_ENRICHED inquiry of the batch. `book` only interns the output keys.
-pub fn decide(messages: &[&[u8]], policy: &Policy, book: &mut Book) -> Output {
+pub fn decide(messages: &[&[u8]], policy: &Policy, book: &mut Book) -> Decided {
     let input_bytes = messages.iter().map(|m| m.len()).sum::<usize>();
     let mut output = Output::with_capacity(messages.len(), input_bytes + 32 * messages.len());
+    let mut done = Vec::new();
     let mut inquiry = Inquiry::default();
     let mut key = String::new();
     for (index, data) in messages.iter().enumerate() {
@@ -40,13 +48,16 @@ pub fn decide(messages: &[&[u8]], policy: &Policy, book: &mut Book) -> Output {
             .and_then(|checked| answer(&mut inquiry, checked, policy))
         {
             Ok(()) => {
+                if inquiry.status == Status::Done as i32 {
+                    done.push(output.ends.len());
+                }
                 write_key(&inquiry, &mut key);
                 output.push(&inquiry, book.slot(&key));
             }
             Err(reason) => output.errors.push((index, reason)),
         }
     }
-    output
+    Decided { output, done }
 }
 
 /// Set the decision in place. The limit applies to the position the trade would leave.

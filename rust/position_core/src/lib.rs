@@ -165,11 +165,11 @@ fn decide_batch<'py>(
         };
         let data = slices(&messages);
         let mut book = Book::default();
-        let output = py.detach(|| decide::decide(&data, &policy, &mut book));
-        let (keys, values, errors) = keyed_results(py, &output, &book)?;
+        let decided = py.detach(|| decide::decide(&data, &policy, &mut book));
+        let (keys, values, errors) = keyed_results(py, &decided.output, &book)?;
         DECISIONS
             .import(py, "tradefast.core_types", "Decisions")?
-            .call1((keys, values, errors))
+            .call1((keys, values, errors, decided.done))
     })
 }
 
