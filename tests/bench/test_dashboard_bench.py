@@ -70,7 +70,7 @@ def test_frames_are_recorded_then_replayed_to_the_page_and_measured(
     default.rename(recorded)
 
     out = tmp_path / "dashboard.json"
-    args = ["bench", "dashboard", "--frames", str(recorded), "--rates", "500,3000"]
+    args = ["bench", "dashboard", "--frames", str(recorded), "--rates", "500,3000", "--phases"]
     done = tradefast(env, *args, "--warmup", "1", "--duration", "2", "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "## Dashboard" in done.stdout and "Targets:" in done.stdout
@@ -86,6 +86,11 @@ def test_frames_are_recorded_then_replayed_to_the_page_and_measured(
         assert set(run["reactions_ms"]) == {"pause_ms", "resume_ms", "filter_ms", "unfilter_ms"}
         assert all(ms > 0 for ms in run["reactions_ms"].values())
         assert run["replay"]["updates"] > 0 and run["replay"]["messages"] > 0
+        # --phases: the main thread's self time by timeline event, the frame's phases among them.
+        phases = run["main_self_ms_per_s"]
+        assert {"Layout", "Paint"} <= set(phases), phases
+        assert all(ms >= 0 for ms in phases.values())
+        assert sum(phases.values()) <= 1000 * 1.05, "no more than a second per second"
 
 
 def test_a_missing_recording_is_a_clear_error(tmp_path: Path) -> None:

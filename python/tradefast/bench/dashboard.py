@@ -25,7 +25,10 @@ warm-up, over the measured window:
 - reactions: from the moment the bench acts until the first animation frame that shows the effect,
   for pausing and resuming the blotter (a real mouse click) and for setting and clearing the book
   filter;
-- the most bytes the replay server's socket held unread (the browser not reading).
+- the most bytes the replay server's socket held unread (the browser not reading);
+- with `--phases`, where the main thread's time went: the self time of each DevTools timeline
+  event (script, style, layout, paint, commit, ...) per second of the window. The extra trace
+  categories cost the page a little, so the other figures of such a run read slightly high.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from tradefast import config, processes
-from tradefast.bench import frames, report
+from tradefast.bench import frames, report, trace_phases
 from tradefast.bench.calibrate import loadavg
 from tradefast.bench.e2e import BenchError
 from tradefast.bench.record_frames import default_path
@@ -124,6 +127,8 @@ WAIT_FOR_PAUSED = """(paused) => new Promise((resolve) => {
 })"""
 BOOK_COLUMN = 3
 LONG_TASK_MS = 50.0
+# With --phases: how many of the main thread's heaviest event names to keep.
+PHASES_KEPT = 12
 # DevTools Performance.getMetrics, in seconds: the renderer main thread's task time (wall clock,
 # what the DevTools timeline shows as busy), its CPU time, the CPU time of the page's whole
 # renderer process (main thread, workers, compositor, raster), and where the main thread's task
@@ -153,6 +158,8 @@ class Options:
     duration_s: float = DURATION_S
     # The built page to serve: web/dist, or another build to compare with.
     dist: Path = DIST
+    # Also trace the main thread's phases (self time by timeline event).
+    phases: bool = False
 
 
 def chromium_path() -> str:
@@ -261,7 +268,8 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
         page.goto(url)
         page.wait_for_selector("#conn[data-state='live']", timeout=WAIT_MS)
         time.sleep(max(0.0, start_ms / 1000 + options.warmup_s - time.time()))
-        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        categories = TRACE_CATEGORIES + (trace_phases.CATEGORIES if options.phases else [])
+        browser.start_tracing(page=page, categories=categories)
         before, metrics_before = page.evaluate(SAMPLE), _metrics(cdp)
         shown: list[tuple[float, str | None]] = []
         end = time.monotonic() + options.duration_s
@@ -270,7 +278,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             shown.append((wall_ms, text))
             time.sleep(LAG_SAMPLE_S)
         after, metrics_after = page.evaluate(SAMPLE), _metrics(cdp)
-        main_tasks, drawn = traced_page(json.loads(browser.stop_tracing()))
+        main_tasks, drawn, phases = traced_page(json.loads(browser.stop_tracing()))
         long_tasks: list[float] = page.evaluate(
             f"() => window.__benchProbe.longTasks.slice({before['longTasks']})"
         )
@@ -284,6 +292,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             "long_tasks": long_tasks,
             "main_tasks": main_tasks,
             "frames": drawn,
+            "phases": phases if options.phases else None,
             "shown": shown,
             "reactions": reactions,
         }
@@ -291,16 +300,19 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
         page.close()
 
 
-def traced_page(trace: dict[str, Any]) -> tuple[list[tuple[float, float]], int]:
+def traced_page(
+    trace: dict[str, Any],
+) -> tuple[list[tuple[float, float]], int, dict[str, float]]:
     """From a DevTools trace of `TRACE_CATEGORIES`: (wall ms, CPU ms) of each task of the page's
-    renderer main thread, and how many frames that renderer drew."""
+    renderer main thread, how many frames that renderer drew, and the thread's self time (ms) by
+    event name (only timeline events when traced with `trace_phases.CATEGORIES`)."""
     events = trace.get("traceEvents", [])
     tasks = main_thread_tasks(events)
     if tasks is None:
-        return [], 0
-    (pid, _), found = tasks
+        return [], 0, {}
+    (pid, tid), found = tasks
     drawn = sum(1 for e in events if e.get("name") == FRAME_EVENT and e.get("pid") == pid)
-    return found, drawn
+    return found, drawn, dict(trace_phases.self_times(events, (pid, tid)))
 
 
 def main_thread_tasks(
@@ -367,7 +379,7 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
     def per_1000(spent_s: float) -> float | None:
         return round(spent_s * 1e6 / updates, 2) if updates else None
 
-    return {
+    figures: dict[str, Any] = {
         "rate_target": rate,
         "updates_per_s": round(updates / seconds, 1),
         "window_s": round(seconds, 2),
@@ -400,6 +412,10 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
             "max_unread_bytes": sent["max_buffered_bytes"],
         },
     }
+    if page["phases"] is not None:
+        heaviest = sorted(page["phases"].items(), key=lambda item: -item[1])[:PHASES_KEPT]
+        figures["main_self_ms_per_s"] = {name: round(ms / seconds, 2) for name, ms in heaviest}
+    return figures
 
 
 def _sent_by(log: list[list[float]], wall_ms: float) -> int:
@@ -431,6 +447,12 @@ def describe(figures: dict[str, Any]) -> str:
     reactions = ", ".join(
         f"{k.removesuffix('_ms')} {v:.0f}" for k, v in figures["reactions_ms"].items()
     )
+    phases = figures.get("main_self_ms_per_s")
+    spent = (
+        "; main thread self ms/s: " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
+        if phases
+        else ""
+    )
     return (
         f"{figures['rate_target']:>8,.0f} updates/s offered, "
         f"{figures['updates_per_s']:>8,.0f} sent: "
@@ -441,7 +463,7 @@ def describe(figures: dict[str, Any]) -> str:
         f"{figures['main_cpu_ms_per_1000_updates']} ms, renderer CPU "
         f"{figures['renderer_cpu_ms_per_1000_updates']} ms; display lag p50 {lag['p50']} ms "
         f"max {lag['max']} ms; reactions ms: {reactions}; load {figures['loadavg_before'][0]:.1f}"
-        f" → {figures['loadavg'][0]:.1f}"
+        f" → {figures['loadavg'][0]:.1f}{spent}"
     )
 
 
@@ -475,6 +497,12 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument(
         "--dist", type=Path, default=DIST, help="the built page to serve (default web/dist)"
     )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also trace where the main thread's time goes (self time by DevTools timeline "
+        "event, per second); the extra tracing costs the page a little",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.set_defaults(func=_run)
 
@@ -488,7 +516,9 @@ def _run(args: argparse.Namespace) -> int:
         raise config.ConfigError(f"--rates={args.rates!r}: each must be within 0..200000")
     settings = config.load()
     recording = args.frames or default_path(settings)
-    options = Options(recording, rates, args.warmup, args.duration, args.dist.resolve())
+    options = Options(
+        recording, rates, args.warmup, args.duration, args.dist.resolve(), args.phases
+    )
     try:
         results = run(options)
     except OSError as exc:
