@@ -72,3 +72,22 @@ def create_missing_topics(
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise InfraError(f"creating topic {name} failed: {exc}") from None
     return missing
+
+
+def delete_topics(settings: Settings, names: Iterable[str], timeout: float = 30.0) -> list[str]:
+    """Delete the topics `names` (a run's own, when it is done with them); return those that could
+    not be deleted, each with the reason. Never raises: what is left is only clutter."""
+    admin = AdminClient(cast("dict[str, str | int | float]", dict(client_config(settings))))
+    try:
+        futures = admin.delete_topics(
+            list(names), operation_timeout=timeout, request_timeout=timeout
+        )
+    except (KafkaException, ValueError) as exc:
+        return [f"{', '.join(names)}: {exc}"]
+    left = []
+    for name, future in futures.items():
+        try:
+            future.result(timeout=timeout)
+        except KafkaException as exc:
+            left.append(f"{name}: {exc}")
+    return left

@@ -9,6 +9,7 @@ never interferes; the generator runs once per scenario or load step with `genera
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -26,10 +27,12 @@ from tradefast import processes
 from tradefast.config import Settings, Topics
 from tradefast.infra.local import LocalInfra, ServerStatus, started_here
 from tradefast.infra.netcheck import free_port
-from tradefast.infra.topics import ensure_topics
+from tradefast.infra.topics import delete_topics, ensure_topics
 from tradefast.services import registry
 from tradefast.services.registry import Service
 from tradefast.supervisor import Child, Supervisor
+
+log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 120.0
 STOP_GRACE = 10.0
@@ -92,6 +95,8 @@ class Pipeline:
         extra = {"trader": trader_args}
         children = [self._child(service, extra.get(service.name, ())) for service in consumers]
         self._supervisor = Supervisor(children, self.env, report=lambda _line: None)
+        # The topics `start` created, deleted by `stop`.
+        self._created: list[str] = []
 
     def _child(self, service: Service, args: Sequence[str]) -> Child:
         """A consumer is ready once its metrics show it has partitions; one with an address of
@@ -109,11 +114,18 @@ class Pipeline:
         """Create the topics, then start each service and wait until it serves (the consumers
         have their partitions, the gateway answers its health check)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        ensure_topics(self.settings)
+        self._created += ensure_topics(self.settings)
         self._supervisor.start_all(READY_TIMEOUT)
 
     def stop(self) -> None:
+        """Stop the services, then delete the topics `start` created: a run of its own prefix
+        (a benchmark step, an integration scenario) would otherwise leave its partitions on the
+        broker for good, and a broker used for many runs carries hundreds of them."""
         self._supervisor.stop_all(STOP_GRACE)
+        if self._created:
+            created, self._created = self._created, []
+            for left in delete_topics(self.settings, created):
+                log.warning("could not delete the run's topic %s", left)
 
     def processes(self) -> dict[str, subprocess.Popen[bytes]]:
         return {c.name: c.process for c in self._supervisor.children if c.process is not None}
