@@ -22,6 +22,8 @@ FIGURES = {
     "rate_target",
     "updates_per_s",
     "frames_per_s",
+    "longest_frame_ms",
+    "drawn_frames_per_s",
     "long_tasks",
     "longest_task_ms",
     "traced_long_tasks",
@@ -80,6 +82,7 @@ def test_frames_are_recorded_then_replayed_to_the_page_and_measured(
     for run in found["runs"]:
         assert set(run) >= FIGURES
         assert run["updates_per_s"] > 0 and run["frames_per_s"] > 0
+        assert run["drawn_frames_per_s"] > 0 and run["longest_frame_ms"] > 0
         assert run["main_busy_ms_per_1000_updates"] > 0
         assert run["renderer_cpu_ms_per_1000_updates"] > 0
         assert run["display_lag_ms"]["p50"] is not None

@@ -6,14 +6,18 @@ frames of a `record-frames` file at each chosen rate of inquiry updates. No pipe
 it, so the two cores are the page's and the replay's. For each rate, on a fresh page, after a
 warm-up, over the measured window:
 
-- frames/s: frames the page drew, from a DevTools trace of the window (the `DrawFrame` events
-  of the page's renderer, category `disabled-by-default-devtools.timeline.frame`), per second of
-  the window. A page with nothing new to show draws nothing, so this counts the frames the page
-  produced for its updates: from 1,000 updates/s the page always has updates to show and this
-  is the views it shows (5 to 20 a second by design) plus charts and header; at 10 updates/s it
-  is near the number of updates, not a shortfall. Nothing of the bench's own runs per frame
-  during the window (a requestAnimationFrame counter would make an idle page draw 60 frames a
-  second and cost the main thread ~30 ms a second);
+- frames/s: how many animation frames a second the browser runs for the page when every frame is
+  asked for, in a window of its own after the measured one: a `requestAnimationFrame` loop counts
+  its callbacks for FRAME_WINDOW_S, with the longest gap between two. A main thread that holds a
+  task past a frame's deadline drops frames here (the page's own frames/s figure, a loop like
+  this, read 5-17 at ~9,000 updates/s before the feed worker and the virtualised blotter). Its
+  own window, because the loop makes the browser run every frame and costs the main thread
+  ~30 ms a second, which would count in the busy figures;
+- frames drawn/s: the frames the page drew in the measured window, from a DevTools trace (the
+  `DrawFrame` events of the page's renderer, category
+  `disabled-by-default-devtools.timeline.frame`). A page with nothing new to show draws nothing,
+  so from 1,000 updates/s this is the views it shows (5 to 20 a second by design: it conflates)
+  plus charts and header; at 10 updates/s it is near the number of updates;
 - long tasks: PerformanceObserver `longtask` entries (main-thread tasks over 50 ms), how many and
   the longest; and from a DevTools trace of the window, the most CPU time any task over 50 ms
   used (a long task with little CPU waited for a core that other processes held);
@@ -48,6 +52,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +66,10 @@ from tradefast.infra.netcheck import free_port
 RATES = (1_000.0, 10_000.0, 30_000.0)
 WARMUP_S = 4.0
 DURATION_S = 10.0
-# Replayed beyond the window, for the reaction probes after it.
-TAIL_S = 8.0
+# The frame-rate window after the measured one, then the reaction probes: the replay runs on
+# for both.
+FRAME_WINDOW_S = 3.0
+TAIL_S = 12.0
 LAG_SAMPLE_S = 0.25
 VIEWPORT = {"width": 1600, "height": 900}
 READY_TIMEOUT = 30.0
@@ -117,6 +124,16 @@ SET_FILTER = """([id, value]) => {
   select.value = value;
   select.dispatchEvent(new Event("change", { bubbles: true }));
 }"""
+# Resolves with the times of the animation frames of `seconds`, each asked for by the last.
+COUNT_FRAMES = """(seconds) => new Promise((resolve) => {
+  const times = [];
+  const step = (now) => {
+    times.push(now);
+    if (now - times[0] < seconds * 1000) requestAnimationFrame(step);
+    else resolve(times);
+  };
+  requestAnimationFrame(step);
+})"""
 WAIT_FOR_PAUSED = """(paused) => new Promise((resolve) => {
   const check = () => {
     if (document.getElementById("pause").classList.contains("active") === paused) {
@@ -282,6 +299,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
         long_tasks: list[float] = page.evaluate(
             f"() => window.__benchProbe.longTasks.slice({before['longTasks']})"
         )
+        frame_times: list[float] = page.evaluate(COUNT_FRAMES, FRAME_WINDOW_S)
         reactions = _reactions(page)
         if errors:
             raise BenchError(f"the page threw: {errors[0]}")
@@ -292,6 +310,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             "long_tasks": long_tasks,
             "main_tasks": main_tasks,
             "frames": drawn,
+            "frame_times": frame_times,
             "phases": phases if options.phases else None,
             "shown": shown,
             "reactions": reactions,
@@ -383,7 +402,8 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
         "rate_target": rate,
         "updates_per_s": round(updates / seconds, 1),
         "window_s": round(seconds, 2),
-        "frames_per_s": round(page["frames"] / seconds, 1),
+        **_frame_rate(page["frame_times"]),
+        "drawn_frames_per_s": round(page["frames"] / seconds, 1),
         "long_tasks": len(long_tasks),
         "longest_task_ms": round(max(long_tasks, default=0.0), 1),
         # The trace's tasks over 50 ms: how many, and the most CPU any of them used.
@@ -416,6 +436,17 @@ def _figures(rate: float, page: dict[str, Any], sent: dict[str, Any]) -> dict[st
         heaviest = sorted(page["phases"].items(), key=lambda item: -item[1])[:PHASES_KEPT]
         figures["main_self_ms_per_s"] = {name: round(ms / seconds, 2) for name, ms in heaviest}
     return figures
+
+
+def _frame_rate(times: list[float]) -> dict[str, float]:
+    """Animation frames a second over the frame-rate window, and the longest gap (ms)."""
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    if not gaps:
+        return {"frames_per_s": 0.0, "longest_frame_ms": 0.0}
+    return {
+        "frames_per_s": round(len(gaps) * 1000 / sum(gaps), 1),
+        "longest_frame_ms": round(max(gaps), 1),
+    }
 
 
 def _sent_by(log: list[list[float]], wall_ms: float) -> int:
@@ -456,7 +487,8 @@ def describe(figures: dict[str, Any]) -> str:
     return (
         f"{figures['rate_target']:>8,.0f} updates/s offered, "
         f"{figures['updates_per_s']:>8,.0f} sent: "
-        f"{figures['frames_per_s']:.1f} frames/s, {figures['long_tasks']} long tasks "
+        f"{figures['frames_per_s']:.1f} frames/s (longest {figures['longest_frame_ms']:.0f} ms), "
+        f"{figures['drawn_frames_per_s']:.1f} drawn/s, {figures['long_tasks']} long tasks "
         f"(longest {figures['longest_task_ms']:.0f} ms, at most "
         f"{figures['long_task_max_cpu_ms']:.0f} ms of CPU); per 1,000 updates: main thread busy "
         f"{figures['main_busy_ms_per_1000_updates']} ms, its CPU "

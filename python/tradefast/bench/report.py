@@ -59,8 +59,11 @@ def dashboard_section(found: dict[str, Any]) -> list[str]:
         f"{recording['updates']:,} inquiry updates recorded from a gateway at "
         f"{recording['updates_per_s']:,.0f} updates/s ({recording['recorded_at']}), no pipeline "
         f"running beside it; {found['warmup_s']:g} s warm-up, then {found['duration_s']:g} s "
-        "measured per rate. frames/s: the frames the page drew (DevTools trace, `DrawFrame`; "
-        "a page with nothing new to show draws none). Busy: the renderer main thread's task "
+        "measured per rate. frames/s: animation frames a second the browser ran for the page "
+        "with every frame asked for (a requestAnimationFrame loop in a few seconds of their own "
+        "after the measured window), and the longest gap between two; drawn/s: "
+        "the frames the page drew in the measured window (DevTools trace, `DrawFrame`; a page "
+        "with nothing new to show draws none). Busy: the renderer main thread's task "
         "time (DevTools "
         "`Performance.getMetrics` TaskDuration); long tasks: PerformanceObserver `longtask`, and "
         "the most CPU time one of them used (DevTools trace); CPU: its CPU time (ThreadTime), "
@@ -79,11 +82,12 @@ def dashboard_section(found: dict[str, Any]) -> list[str]:
 
 def dashboard_table(runs: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| updates/s | frames/s | long tasks (longest ms; most CPU in one) | main thread busy ms "
+        "| updates/s | frames/s (longest gap ms) | drawn/s | long tasks (longest ms; most CPU in "
+        "one) | main thread busy ms "
         "per 1,000 updates | its CPU ms per 1,000 | renderer CPU ms per 1,000 | main thread "
         "ms/s: script / style / layout | display lag p50 / max ms | pause / resume / filter / "
         "unfilter ms | load before → after |",
-        "|---:|---:|---|---:|---:|---:|---|---|---|---|",
+        "|---:|---:|---:|---|---:|---:|---:|---|---|---|---|",
     ]
     for run in runs:
         parts = run["main_ms_per_s"]
@@ -95,6 +99,7 @@ def dashboard_table(runs: list[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"| {run['updates_per_s']:,.0f} | {run['frames_per_s']:.1f} "
+            f"({run['longest_frame_ms']:.0f}) | {run['drawn_frames_per_s']:.1f} "
             f"| {run['long_tasks']} ({run['longest_task_ms']:.0f}; "
             f"{run['long_task_max_cpu_ms']:.0f}) "
             f"| {_number(run['main_busy_ms_per_1000_updates'])} "
