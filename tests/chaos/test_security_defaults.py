@@ -3,13 +3,13 @@ logs, and message sizes bounded at every edge."""
 
 from __future__ import annotations
 
-import http.client
 from pathlib import Path
 
 import psutil
 import pytest
 from chaos_harness import ServiceProcess, service_env, wait_until
 from chaos_ws import health_ok
+from gateway_io import upgrade_status
 from tradefast import config
 from tradefast.config import Settings
 from tradefast.gateway.server import MAX_CLIENT_FRAME
@@ -20,27 +20,6 @@ from tradefast.runtime import ServiceSpec, dead_letter
 pytestmark = pytest.mark.chaos
 
 TOKEN = "tf-secret-4d1c9e"
-
-
-def upgrade_status(settings: Settings, path: str, **headers: str) -> int:
-    connection = http.client.HTTPConnection(
-        settings.gateway_host, settings.gateway_port, timeout=10
-    )
-    try:
-        connection.request(
-            "GET",
-            path,
-            headers={
-                "Upgrade": "websocket",
-                "Connection": "Upgrade",
-                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-                "Sec-WebSocket-Version": "13",
-                **headers,
-            },
-        )
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def listening_addresses(pid: int) -> set[str]:
@@ -76,12 +55,12 @@ def test_services_listen_on_loopback_and_never_log_the_token(
     try:
         gateway.start()
         wait_until(lambda: health_ok(settings), f"gateway ready: {gateway.tail()}")
-        path = "/ws/inquiries"
+        url = settings.gateway_url
         # The right token with a refused origin, a wrong one, and the right one accepted.
-        assert upgrade_status(settings, f"{path}?token={TOKEN}", Origin="http://evil") == 403
-        assert upgrade_status(settings, f"{path}?token={TOKEN}x") == 403
-        assert upgrade_status(settings, path, Authorization=f"Bearer {TOKEN}") == 101
-        assert upgrade_status(settings, f"{path}?token={TOKEN}") == 101
+        assert upgrade_status(f"{url}?token={TOKEN}", Origin="http://evil") == 403
+        assert upgrade_status(f"{url}?token={TOKEN}x") == 403
+        assert upgrade_status(url, Authorization=f"Bearer {TOKEN}") == 101
+        assert upgrade_status(f"{url}?token={TOKEN}") == 101
         wait_until(lambda: "refused" in gateway.log.read_text(), "refusals logged")
         addresses = listening_addresses(gateway.pid) | listening_addresses(position.pid)
     finally:

@@ -295,7 +295,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             shown.append((wall_ms, text))
             time.sleep(LAG_SAMPLE_S)
         after, metrics_after = page.evaluate(SAMPLE), _metrics(cdp)
-        main_tasks, drawn, phases = traced_page(json.loads(browser.stop_tracing()))
+        main_tasks, drawn, phases = traced_page(json.loads(browser.stop_tracing()), options.phases)
         long_tasks: list[float] = page.evaluate(
             f"() => window.__benchProbe.longTasks.slice({before['longTasks']})"
         )
@@ -311,7 +311,7 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
             "main_tasks": main_tasks,
             "frames": drawn,
             "frame_times": frame_times,
-            "phases": phases if options.phases else None,
+            "phases": phases,
             "shown": shown,
             "reactions": reactions,
         }
@@ -320,18 +320,18 @@ def _measure_page(browser: Any, url: str, start_ms: float, options: Options) -> 
 
 
 def traced_page(
-    trace: dict[str, Any],
-) -> tuple[list[tuple[float, float]], int, dict[str, float]]:
+    trace: dict[str, Any], phases: bool
+) -> tuple[list[tuple[float, float]], int, dict[str, float] | None]:
     """From a DevTools trace of `TRACE_CATEGORIES`: (wall ms, CPU ms) of each task of the page's
-    renderer main thread, how many frames that renderer drew, and the thread's self time (ms) by
-    event name (only timeline events when traced with `trace_phases.CATEGORIES`)."""
+    renderer main thread, how many frames that renderer drew, and with `phases` (traced with
+    `trace_phases.CATEGORIES` too) the thread's self time (ms) by timeline event, else None."""
     events = trace.get("traceEvents", [])
     tasks = main_thread_tasks(events)
     if tasks is None:
-        return [], 0, {}
+        return [], 0, {} if phases else None
     (pid, tid), found = tasks
     drawn = sum(1 for e in events if e.get("name") == FRAME_EVENT and e.get("pid") == pid)
-    return found, drawn, dict(trace_phases.self_times(events, (pid, tid)))
+    return found, drawn, dict(trace_phases.self_times(events, (pid, tid))) if phases else None
 
 
 def main_thread_tasks(

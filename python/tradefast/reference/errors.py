@@ -24,12 +24,13 @@ DONE_WITHOUT_NEW_OFFSET = "DONE without new_offset (not enriched by the position
 NEGATIVE_NEW_OFFSET = "new_offset must not be negative"
 
 
+_UNEXPECTED_STATUS_PREFIX = "unexpected status "
+
+
 def unexpected_status(name: str) -> str:
     """The reason for a known status the called stage does not handle."""
     return f"{_UNEXPECTED_STATUS_PREFIX}{name}"
 
-
-_UNEXPECTED_STATUS_PREFIX = "unexpected status "
 
 # The stable code of each reason: the `reason.code` header of a dead letter, for alerting and
 # counting by kind while the text stays free to improve (docs/reliability.md lists them).
