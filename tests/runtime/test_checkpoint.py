@@ -11,7 +11,7 @@ from confluent_kafka import Message
 from tradefast.runtime.checkpoint import Checkpoint, Offsets
 from tradefast.runtime.producer import DeliveryFailed
 
-INTERVAL, MAX_UNSETTLED = 0.5, 3
+INTERVAL = 0.5
 
 
 class Commits:
@@ -59,7 +59,7 @@ def messages(topic: str, partition: int, *offsets: int) -> list[Message]:
 def parts() -> tuple[Checkpoint, Commits, Acks, Clock, list[Offsets]]:
     commits, acks, clock = Commits(), Acks(), Clock()
     told: list[Offsets] = []
-    checkpoint = Checkpoint(commits, acks, INTERVAL, MAX_UNSETTLED, told.append, clock)
+    checkpoint = Checkpoint(commits, acks, INTERVAL, told.append, clock)
     return checkpoint, commits, acks, clock, told
 
 
@@ -105,15 +105,25 @@ def test_a_batch_handled_after_the_check_waits_for_its_own_acknowledgement(parts
     assert commits.made == [({("new", 0): 2}, True)]
 
 
-def test_too_many_batches_ahead_must_settle_then_commit(parts: Parts) -> None:
-    checkpoint, commits, _, _, _ = parts
-    for offset in range(MAX_UNSETTLED):
-        assert not checkpoint.must_settle
+def test_a_due_commit_with_outputs_in_flight_must_settle_then_commits(parts: Parts) -> None:
+    checkpoint, commits, acks, clock, _ = parts
+    assert not checkpoint.must_settle  # nothing handled
+    acks.all_acknowledged = True
+    checkpoint.handled(messages("decided", 2, 0))
+    checkpoint.poll()
+    assert not checkpoint.must_settle  # acknowledged already: committed
+    assert commits.made == [({("decided", 2): 1}, True)]
+    acks.all_acknowledged = False
+    for offset in range(1, 50):
         checkpoint.handled(messages("decided", 2, offset))
+        checkpoint.poll()
+        assert not checkpoint.must_settle  # in flight, but no commit due yet
+    clock.now += INTERVAL
+    checkpoint.poll()
     assert checkpoint.must_settle
     checkpoint.settled()
     assert not checkpoint.must_settle
-    assert commits.made == [({("decided", 2): MAX_UNSETTLED}, True)]
+    assert commits.made[1:] == [({("decided", 2): 50}, True)]
 
 
 def test_a_failed_delivery_commits_nothing_and_raises(parts: Parts) -> None:
@@ -143,7 +153,7 @@ def test_revoke_settles_commits_only_the_revoked_synchronously_and_forgets_them(
 def test_a_failed_commit_on_revoke_or_close_is_logged_not_raised(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    checkpoint = Checkpoint(Commits(failing=True), Acks(), INTERVAL, MAX_UNSETTLED)
+    checkpoint = Checkpoint(Commits(failing=True), Acks(), INTERVAL)
     checkpoint.handled(messages("new", 0, 1))
     checkpoint.revoke({("new", 0)})
     checkpoint.handled(messages("new", 1, 1))

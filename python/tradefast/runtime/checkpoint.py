@@ -4,8 +4,9 @@ Offsets are committed only for batches whose outputs the broker has acknowledged
 offsets are committed right after everything published so far is seen acknowledged, so they
 cover acknowledged outputs only. At most one commit per `interval`: at low rates a commit per
 batch made the broker's commit requests its largest load, and a crash replays at most that much
-more input, which the services absorb. After `max_unsettled` batches handled ahead of the
-acknowledgements, the service waits for them (`must_settle`, then `settled`). On revoke, every
+more input, which the services absorb. At high rates the producer always has something in
+flight, so outputs are never all seen acknowledged between batches: once a commit is due the
+service waits for them (`must_settle`, then `settled`), at most once per interval. On revoke, every
 output is settled and the revoked partitions' offsets are committed synchronously before they go;
 on close, everything handled, if every output was delivered.
 """
@@ -46,19 +47,16 @@ class Checkpoint:
         committer: Committer,
         acknowledger: Acknowledger,
         interval: float,
-        max_unsettled: int,
         on_commit: Callable[[Offsets], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._committer = committer
         self._acknowledger = acknowledger
         self._interval = interval
-        self._max_unsettled = max_unsettled
         self._on_commit = on_commit
         self._clock = clock
         self._handled: Offsets = {}
         self._pending = False  # handled offsets not committed yet
-        self._unsettled = 0  # batches handled since everything was last seen acknowledged
         self._last_commit = float("-inf")
 
     def handled(self, batch: Iterable[Message]) -> None:
@@ -68,12 +66,12 @@ class Checkpoint:
             if topic is not None and partition is not None and offset is not None:
                 self._handled[(topic, partition)] = offset + 1
         self._pending = True
-        self._unsettled += 1
 
     @property
     def must_settle(self) -> bool:
-        """True when so many batches are ahead of the acknowledgements that the service waits."""
-        return self._unsettled >= self._max_unsettled
+        """True when a commit is due but outputs are still unacknowledged (ask after `poll`):
+        the service then waits for them, so offsets are committed at high rates too."""
+        return self._pending and self._clock() - self._last_commit >= self._interval
 
     def poll(self) -> None:
         """Commit if everything published is acknowledged (asked without waiting) and a commit
@@ -83,7 +81,6 @@ class Checkpoint:
 
     def settled(self) -> None:
         """Everything published so far is acknowledged: commit if a commit is due."""
-        self._unsettled = 0
         if self._pending and self._clock() - self._last_commit >= self._interval:
             offsets = dict(self._handled)
             self._committer.commit(offsets, asynchronous=True)

@@ -30,8 +30,6 @@ BatchHandler = Callable[[list[Message]], Awaitable[Outcome]]
 POLL_WAIT = 0.1
 LAG_INTERVAL = 2.0
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
-# Batches handled ahead of the broker's acknowledgements before the loop waits for them.
-MAX_UNSETTLED = 8
 # At most one offset commit per interval: at low rates a commit per batch made the broker's
 # commit requests its largest load; a crash replays at most this much more input, which the
 # services absorb (revoke and close still commit everything handled, synchronously).
@@ -75,8 +73,8 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
 
     Acknowledgements are awaited off the critical path: the next batch is handled while the
     broker confirms the last one's outputs, and offsets are committed (at most once per
-    COMMIT_INTERVAL) when everything published so far is confirmed; after MAX_UNSETTLED batches
-    ahead of the confirmations the loop waits for them.
+    COMMIT_INTERVAL) when everything published so far is confirmed; when a commit is due and
+    something is still unconfirmed, the loop waits for the confirmations first.
     """
     metrics = ServiceMetrics(spec.name)
     group = spec.group or f"tradefast-{spec.name}"
@@ -86,9 +84,7 @@ async def serve(spec: ServiceSpec, settings: Settings, shutdown: Shutdown) -> No
     consumer = BatchConsumer(
         kafka_config.consumer_config(settings, group, client_overrides(group)), metrics
     )
-    checkpoint = Checkpoint(
-        consumer, producer, COMMIT_INTERVAL, MAX_UNSETTLED, on_commit=spec.on_commit
-    )
+    checkpoint = Checkpoint(consumer, producer, COMMIT_INTERVAL, on_commit=spec.on_commit)
     consumer.subscribe(list(spec.inputs), checkpoint.revoke)
     dead_letters = DeadLetters(producer, settings.topics.dead_letter, metrics)
     log.info(
