@@ -17,7 +17,16 @@ from typing import final
 from tradefast.core_types import CoreError as CoreError
 from tradefast.core_types import Decisions, Enrichment, Position, Recorded, Scan
 
-__all__ = ["CoreError", "InquiryMaker", "decide", "enrich", "frame", "scan", "websocket_frames"]
+__all__ = [
+    "CoreError",
+    "InquiryMaker",
+    "InquiryWindow",
+    "decide",
+    "enrich",
+    "frame",
+    "scan",
+    "websocket_frames",
+]
 
 def enrich(
     messages: Sequence[bytes],
@@ -104,3 +113,38 @@ class InquiryMaker:
     def make(self, first_id: int, created_ns: Sequence[int]) -> tuple[list[bytes], list[bytes]]:
         """The Kafka keys and encoded values of inquiries first_id, first_id + 1, ..., one per
         `created_ns` stamp (event_time = created_ns // 10**6, status NEW, version 1)."""
+
+@final
+class InquiryWindow:
+    """The gateway's memory of recent inquiries: the latest version of each of the most recent
+    `capacity` inquiries (evicted by first arrival), for snapshots, and the updates not sent yet,
+    conflated by id (the highest version wins)."""
+
+    def __new__(cls, capacity: int) -> InquiryWindow:
+        """ValueError when `capacity` is below 1."""
+
+    def offer(
+        self,
+        values: Sequence[bytes],
+        indexes: Sequence[int],
+        ids: Sequence[int],
+        versions: Sequence[int],
+    ) -> int:
+        """Offer `values[indexes[i]]` as version `versions[i]` of inquiry `ids[i]`, in order (a
+        `scan`'s lists fit). Kept if newer than the held version (an inquiry not held: always);
+        a kept one is pending too unless a higher version of it already is. Returns how many
+        were kept; CoreError when the lists differ in length or an index is outside `values`."""
+
+    def pending_count(self) -> int:
+        """How many inquiries have an update pending."""
+
+    def take_pending(self) -> tuple[list[int], list[int], list[bytes]]:
+        """The pending updates by increasing id as (ids, versions, encoded), leaving none."""
+
+    def snapshot(self) -> list[bytes]:
+        """The held inquiries by increasing id."""
+
+    def versions(self) -> list[tuple[int, int]]:
+        """(inquiry id, latest version) of the held inquiries, by first arrival."""
+
+    def __len__(self) -> int: ...

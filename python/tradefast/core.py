@@ -9,11 +9,33 @@ from typing import Protocol, cast
 from tradefast import config
 from tradefast.core_types import Decisions, Enrichment, Position, Recorded, Scan
 
-__all__ = ["MODULES", "Core", "Maker", "Position", "load"]
+__all__ = ["MODULES", "Core", "Maker", "Position", "Window", "load"]
 
 
 class Maker(Protocol):
     def make(self, first_id: int, created_ns: Sequence[int]) -> tuple[list[bytes], list[bytes]]: ...
+
+
+class Window(Protocol):
+    """The gateway's memory of recent inquiries (see `InquiryWindow` in `_core.pyi`)."""
+
+    def offer(
+        self,
+        values: Sequence[bytes],
+        indexes: Sequence[int],
+        ids: Sequence[int],
+        versions: Sequence[int],
+    ) -> int: ...
+
+    def pending_count(self) -> int: ...
+
+    def take_pending(self) -> tuple[list[int], list[int], list[bytes]]: ...
+
+    def snapshot(self) -> list[bytes]: ...
+
+    def versions(self) -> list[tuple[int, int]]: ...
+
+    def __len__(self) -> int: ...
 
 
 class Core(Protocol):
@@ -47,6 +69,8 @@ class Core(Protocol):
         instruments: Sequence[str],
         counterparties: Sequence[str],
     ) -> Maker: ...
+
+    def InquiryWindow(self, capacity: int) -> Window: ...
 
     def frame(
         self, inquiries: Sequence[bytes], positions: Sequence[bytes] = (), snapshot: bool = False

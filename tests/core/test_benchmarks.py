@@ -105,3 +105,20 @@ def test_generate(benchmark: Any, core: Core) -> None:
     stamps = [1_700_000_000_000_000_000 + 100_000 * i for i in range(BATCH)]
     keys, values = benchmark(maker.make, 1, stamps)
     assert len(keys) == len(values) == BATCH
+
+
+@pytest.mark.benchmark(group="window")
+@cores
+def test_window(benchmark: Any, core: Core) -> None:
+    """The gateway's window of 1,000 takes a batch of enriched updates, then they are taken out
+    to send."""
+    batch = enriched_batch()
+    scan = core.scan(batch, 64 * 1024)
+
+    def offer_and_take() -> int:
+        window = core.InquiryWindow(1000)
+        kept = window.offer(batch, scan.indexes, scan.ids, scan.versions)
+        window.take_pending()
+        return kept
+
+    assert benchmark(offer_and_take) == BATCH

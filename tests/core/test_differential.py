@@ -128,3 +128,32 @@ def test_inquiry_maker_matches_reference(
 @given(st.lists(raw_messages() | st.binary(max_size=40), max_size=30), st.integers(0, 120))
 def test_scan_matches_reference(messages: list[bytes], max_bytes: int) -> None:
     assert RUST.scan(messages, max_bytes) == REFERENCE.scan(messages, max_bytes)
+
+
+# One step: an offer of (inquiry id, version) updates, or taking the pending ones out.
+window_steps = st.lists(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(-2, 6)), max_size=8) | st.just("take"),
+    max_size=25,
+)
+
+
+@relaxed
+@given(st.integers(1, 6), window_steps)
+def test_inquiry_window_matches_reference(
+    capacity: int, steps: list[list[tuple[int, int]] | str]
+) -> None:
+    rust, reference = RUST.InquiryWindow(capacity), REFERENCE.InquiryWindow(capacity)
+    for step in steps:
+        if isinstance(step, str):
+            assert rust.take_pending() == reference.take_pending()
+            continue
+        values = [f"{i}v{v}#{n}".encode() for n, (i, v) in enumerate(step)]
+        indexes = list(range(len(step)))[::-1]
+        ids, versions = [step[n][0] for n in indexes], [step[n][1] for n in indexes]
+        offered = rust.offer(values, indexes, ids, versions)
+        assert offered == reference.offer(values, indexes, ids, versions)
+        assert rust.pending_count() == reference.pending_count()
+        assert rust.versions() == reference.versions()
+        assert rust.snapshot() == reference.snapshot()
+        assert len(rust) == len(reference)
+    assert rust.take_pending() == reference.take_pending()

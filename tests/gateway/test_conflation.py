@@ -4,6 +4,8 @@ in which format."""
 from __future__ import annotations
 
 import pytest
+from tradefast.core import MODULES, load
+from tradefast.core_types import CoreError
 from tradefast.gateway.access import (
     BATCH_PROTOCOL,
     AccessPolicy,
@@ -12,23 +14,45 @@ from tradefast.gateway.access import (
     offered_protocols,
     origins_of,
 )
-from tradefast.gateway.state import InquiryWindow, PendingUpdates
+from tradefast.gateway.state import PendingUpdates
 
 
-def test_window_keeps_the_highest_version_and_evicts_the_oldest() -> None:
-    window = InquiryWindow(capacity=3)
-    assert window.offer(1, 1, b"1v1")
-    assert window.offer(1, 3, b"1v3")
-    assert not window.offer(1, 2, b"1v2")
-    assert not window.offer(1, 3, b"1v3-again")
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_window_keeps_the_highest_version_evicts_the_oldest_and_conflates_pending(
+    name: str,
+) -> None:
+    window = load(name).InquiryWindow(3)
+
+    def offer(inquiry_id: int, version: int, encoded: bytes) -> bool:
+        return window.offer([b"other", encoded], [1], [inquiry_id], [version]) == 1
+
+    assert offer(1, 1, b"1v1")
+    assert offer(1, 3, b"1v3")
+    assert not offer(1, 2, b"1v2")
+    assert not offer(1, 3, b"1v3-again")
+    assert window.take_pending() == ([1], [3], [b"1v3"])
     for inquiry_id in (2, 3, 4):
-        assert window.offer(inquiry_id, 1, f"{inquiry_id}v1".encode())
+        assert offer(inquiry_id, 1, f"{inquiry_id}v1".encode())
     assert window.snapshot() == [b"2v1", b"3v1", b"4v1"]
+    assert window.versions() == [(2, 1), (3, 1), (4, 1)]
+    assert len(window) == 3
+    assert window.pending_count() == 3
+    # Inquiry 1 was evicted: an older version is held anew, and pending as the newest seen since.
+    assert offer(1, 2, b"1v2")
+    assert window.take_pending() == ([1, 2, 3, 4], [2, 1, 1, 1], [b"1v2", b"2v1", b"3v1", b"4v1"])
+    assert window.pending_count() == 0
 
 
-def test_window_needs_room() -> None:
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_window_refuses_bad_arguments(name: str) -> None:
+    core = load(name)
     with pytest.raises(ValueError, match="at least one"):
-        InquiryWindow(capacity=0)
+        core.InquiryWindow(0)
+    window = core.InquiryWindow(2)
+    with pytest.raises(CoreError, match="differ in length"):
+        window.offer([b"x"], [0], [1, 2], [1])
+    with pytest.raises(CoreError, match="outside"):
+        window.offer([b"x"], [1], [1], [1])
 
 
 def test_pending_updates_conflate_by_id_and_key() -> None:
@@ -36,12 +60,9 @@ def test_pending_updates_conflate_by_id_and_key() -> None:
     pending.add_inquiry(5, 2, b"5v2")
     pending.add_inquiry(5, 1, b"5v1")
     pending.add_inquiry(4, 1, b"4v1")
+    pending.add_inquiry(5, 3, b"5v3")
     pending.add_position("BOOK1|AAPL", b"old")
     pending.add_position("BOOK1|AAPL", b"new")
-    later = PendingUpdates()
-    later.add_inquiry(5, 3, b"5v3")
-    later.add_inquiry(4, 0, b"4v0")
-    pending.merge(later)
     assert pending.take() == ([b"4v1", b"5v3"], [b"new"])
     assert not pending
 

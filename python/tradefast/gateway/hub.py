@@ -20,7 +20,7 @@ from tradefast.core import Core
 from tradefast.gateway import metrics
 from tradefast.gateway.framing import build_frames
 from tradefast.gateway.original import OriginalClient, OriginalFeed
-from tradefast.gateway.state import InquiryWindow, PendingUpdates
+from tradefast.gateway.state import PendingUpdates
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,11 @@ class Hub:
     def __init__(self, core: Core, limits: HubLimits) -> None:
         self._core = core
         self._limits = limits
-        self._window = InquiryWindow(limits.window)
+        # The latest version of recent inquiries, and those updated since the last flush.
+        self._window = core.InquiryWindow(limits.window)
         self._positions: dict[str, bytes] = {}
-        self._tick = PendingUpdates()
+        # Positions changed since the last flush, by key.
+        self._changed: dict[str, bytes] = {}
         self._clients: set[Client] = set()
         self._original = OriginalFeed(core, limits.client_backlog)
         self._flush_handle: asyncio.TimerHandle | asyncio.Handle | None = None
@@ -82,11 +84,7 @@ class Hub:
         scan = self._core.scan(values, MAX_VALUE)
         if scan.bad:
             metrics.BAD_MESSAGES.inc(scan.bad)
-        window, tick = self._window, self._tick
-        for index, inquiry_id, version in zip(scan.indexes, scan.ids, scan.versions, strict=True):
-            value = values[index]
-            if window.offer(inquiry_id, version, value):
-                tick.add_inquiry(inquiry_id, version, value)
+        self._window.offer(values, scan.indexes, scan.ids, scan.versions)
         if self._original:
             clients = len(self._original)
             self._original.on_scanned(values, scan)
@@ -101,7 +99,7 @@ class Hub:
         for key, encoded in positions.items():
             if self._positions.get(key) != encoded:
                 self._positions[key] = encoded
-                self._tick.add_position(key, encoded)
+                self._changed[key] = encoded
                 changed += 1
         if changed:
             self._schedule_flush()
@@ -144,7 +142,7 @@ class Hub:
 
     def _schedule_flush(self) -> None:
         now = asyncio.get_running_loop().time()
-        if len(self._tick.inquiries) >= self._limits.flush_pending:
+        if self._window.pending_count() >= self._limits.flush_pending:
             self._flush_at(now)
         else:
             self._flush_at(max(now, self._last_flush + self._limits.flush_interval))
@@ -167,18 +165,21 @@ class Hub:
         lagging client its own conflated backlog once its socket has room."""
         self._flush_handle = None
         self._last_flush = asyncio.get_running_loop().time()
-        tick, self._tick = self._tick, PendingUpdates()
+        changed, self._changed = self._changed, {}
+        ids, versions, inquiries = self._window.take_pending()
         shared: list[bytes] | None = None
-        shared_count = len(tick.inquiries)
+        shared_count = len(inquiries)
         for client in list(self._clients):
             if client.backlog or client.buffered_bytes() > self._limits.client_buffer:
-                client.backlog.merge(tick)
+                client.backlog.positions.update(changed)
+                for inquiry_id, version, encoded in zip(ids, versions, inquiries, strict=True):
+                    client.backlog.add_inquiry(inquiry_id, version, encoded)
                 self._send_backlog(client)
                 continue
-            if not tick:
+            if not inquiries and not changed:
                 continue
             if shared is None:
-                shared = build_frames(self._core, *tick.encoded())
+                shared = build_frames(self._core, inquiries, list(changed.values()))
             for frame in shared:
                 client.send_frame(frame)
             metrics.INQUIRIES_SENT.inc(shared_count)

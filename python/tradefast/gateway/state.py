@@ -1,52 +1,12 @@
-"""What the gateway remembers: the latest version of recent inquiries and every position."""
+"""Updates a client has not been sent yet, conflated. (The latest version of recent inquiries,
+kept for snapshots, is the core's `InquiryWindow`.)"""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 # (version, encoded Inquiry): the version decides which of two updates of one inquiry wins.
 Versioned = tuple[int, bytes]
-
-
-class InquiryWindow:
-    """The latest version of the most recent `capacity` inquiries, for snapshots.
-
-    Inquiries are evicted in arrival order of their first update, which follows their ids
-    because the generators hand ids out in increasing order.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError("the inquiry window needs room for at least one inquiry")
-        self._capacity = capacity
-        # Ordered by first arrival: evicting the oldest is O(1) (a plain dict's first item is
-        # found by skipping the holes its deletions leave: O(n) per eviction).
-        self._latest: OrderedDict[int, Versioned] = OrderedDict()
-
-    def offer(self, inquiry_id: int, version: int, encoded: bytes) -> bool:
-        """Keep `encoded` if it is newer than what the window holds; True if it was kept."""
-        held = self._latest.get(inquiry_id)
-        if held is not None:
-            if held[0] >= version:
-                return False
-            self._latest[inquiry_id] = (version, encoded)
-            return True
-        self._latest[inquiry_id] = (version, encoded)
-        if len(self._latest) > self._capacity:
-            self._latest.popitem(last=False)
-        return True
-
-    def versions(self) -> list[tuple[int, int]]:
-        """(inquiry id, latest version) of the held inquiries."""
-        return [(inquiry_id, held[0]) for inquiry_id, held in self._latest.items()]
-
-    def snapshot(self) -> list[bytes]:
-        """The held inquiries, oldest id first."""
-        return [self._latest[i][1] for i in sorted(self._latest)]
-
-    def __len__(self) -> int:
-        return len(self._latest)
 
 
 @dataclass
@@ -63,11 +23,6 @@ class PendingUpdates:
 
     def add_position(self, key: str, encoded: bytes) -> None:
         self.positions[key] = encoded
-
-    def merge(self, other: PendingUpdates) -> None:
-        for inquiry_id, (version, encoded) in other.inquiries.items():
-            self.add_inquiry(inquiry_id, version, encoded)
-        self.positions.update(other.positions)
 
     def encoded(self) -> tuple[list[bytes], list[bytes]]:
         """The encoded inquiries (by id) and positions."""

@@ -9,10 +9,12 @@ from tradefast.reference.frame import frame
 from tradefast.reference.generate import InquiryMaker
 from tradefast.reference.scan import scan
 from tradefast.reference.websocket import websocket_frames
+from tradefast.reference.window import InquiryWindow
 
 __all__ = [
     "CoreError",
     "InquiryMaker",
+    "InquiryWindow",
     "Position",
     "decide",
     "enrich",

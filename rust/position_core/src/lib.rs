@@ -6,10 +6,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use pyo3::exceptions::PyValueError;
 use pyo3::import_exception;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 
@@ -23,6 +25,7 @@ pub mod scan;
 mod schema;
 pub mod validate;
 pub mod websocket;
+pub mod window;
 pub mod wire;
 
 use enrich::{Book, Output, Position, RecordedMap};
@@ -322,6 +325,92 @@ impl InquiryMaker {
     }
 }
 
+/// See `InquiryWindow` in python/tradefast/_core.pyi.
+#[pyclass(name = "InquiryWindow", module = "tradefast._core")]
+struct PyInquiryWindow {
+    // Shared, not copied: the window and the pending updates hold the consumed bytes objects.
+    window: window::Window<Arc<Py<PyBytes>>>,
+}
+
+#[pymethods]
+impl PyInquiryWindow {
+    #[new]
+    #[pyo3(signature = (capacity))]
+    fn new(capacity: usize) -> PyResult<Self> {
+        window::Window::new(capacity)
+            .map(|window| Self { window })
+            .ok_or_else(|| {
+                PyValueError::new_err("the inquiry window needs room for at least one inquiry")
+            })
+    }
+
+    #[pyo3(signature = (values, indexes, ids, versions))]
+    fn offer(
+        &mut self,
+        values: Vec<Bound<'_, PyBytes>>,
+        indexes: Vec<usize>,
+        ids: Vec<i64>,
+        versions: Vec<i64>,
+    ) -> PyResult<usize> {
+        guarded(|| {
+            if ids.len() != indexes.len() || versions.len() != indexes.len() {
+                return Err(CoreError::new_err(format!(
+                    "indexes, ids and versions differ in length: {}, {}, {}",
+                    indexes.len(),
+                    ids.len(),
+                    versions.len()
+                )));
+            }
+            let mut kept = 0;
+            for ((&index, &id), &version) in indexes.iter().zip(&ids).zip(&versions) {
+                let value = values.get(index).ok_or_else(|| {
+                    CoreError::new_err(format!(
+                        "index {index} is outside the {} values",
+                        values.len()
+                    ))
+                })?;
+                if self
+                    .window
+                    .offer(id, version, Arc::new(value.clone().unbind()))
+                {
+                    kept += 1;
+                }
+            }
+            Ok(kept)
+        })
+    }
+
+    fn pending_count(&self) -> usize {
+        self.window.pending_count()
+    }
+
+    fn take_pending<'py>(&mut self, py: Python<'py>) -> PyResult<Taken<'py>> {
+        guarded(|| {
+            let taken = self.window.take_pending();
+            let encoded = taken.encoded.iter().map(|e| e.bind(py));
+            Ok((
+                PyList::new(py, taken.ids)?,
+                PyList::new(py, taken.versions)?,
+                PyList::new(py, encoded)?,
+            ))
+        })
+    }
+
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        guarded(|| PyList::new(py, self.window.snapshot().iter().map(|e| e.bind(py))))
+    }
+
+    fn versions(&self) -> Vec<(i64, i64)> {
+        self.window.versions()
+    }
+
+    fn __len__(&self) -> usize {
+        self.window.len()
+    }
+}
+
+type Taken<'py> = (Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyList>);
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CoreError", m.py().get_type::<CoreError>())?;
@@ -331,5 +420,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_batch, m)?)?;
     m.add_function(wrap_pyfunction!(websocket_frames, m)?)?;
     m.add_class::<InquiryMaker>()?;
+    m.add_class::<PyInquiryWindow>()?;
     Ok(())
 }
