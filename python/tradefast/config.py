@@ -225,7 +225,7 @@ class Settings:
     # Kafka's latency-for-requests timers (docs/bench.md, "the frontier").
     kafka_linger_ms: int = setting(
         "TRADEFAST_KAFKA_LINGER_MS",
-        1,
+        0,
         "how long a producer gathers messages before sending",
         low=0,
         high=1000,
