@@ -71,6 +71,10 @@ class Checkpoint:
     def must_settle(self) -> bool:
         """True when a commit is due but outputs are still unacknowledged (ask after `poll`):
         the service then waits for them, so offsets are committed at high rates too."""
+        return self._commit_due
+
+    @property
+    def _commit_due(self) -> bool:
         return self._pending and self._clock() - self._last_commit >= self._interval
 
     def poll(self) -> None:
@@ -81,7 +85,7 @@ class Checkpoint:
 
     def settled(self) -> None:
         """Everything published so far is acknowledged: commit if a commit is due."""
-        if self._pending and self._clock() - self._last_commit >= self._interval:
+        if self._commit_due:
             offsets = dict(self._handled)
             self._committer.commit(offsets, asynchronous=True)
             self._pending = False

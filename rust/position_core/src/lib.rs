@@ -384,7 +384,7 @@ impl PyInquiryWindow {
         self.window.pending_count()
     }
 
-    fn take_pending<'py>(&mut self, py: Python<'py>) -> PyResult<Taken<'py>> {
+    fn take_pending<'py>(&mut self, py: Python<'py>) -> PyResult<TakenLists<'py>> {
         guarded(|| {
             let taken = self.window.take_pending();
             let encoded = taken.encoded.iter().map(|e| e.bind(py));
@@ -409,7 +409,8 @@ impl PyInquiryWindow {
     }
 }
 
-type Taken<'py> = (Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyList>);
+/// (ids, versions, encoded) of `take_pending`.
+type TakenLists<'py> = (Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyList>);
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -117,11 +117,14 @@ impl<E: Clone> Window<E> {
 
     /// The held inquiries by increasing id.
     pub fn snapshot(&self) -> Vec<E> {
-        let mut ids: Vec<i64> = self.latest.keys().copied().collect();
-        ids.sort_unstable();
-        ids.iter()
-            .filter_map(|id| self.latest.get(id))
-            .map(|held| held.encoded.clone())
+        let mut held: Vec<(i64, &E)> = self
+            .latest
+            .iter()
+            .map(|(id, h)| (*id, &h.encoded))
+            .collect();
+        held.sort_unstable_by_key(|(id, _)| *id);
+        held.into_iter()
+            .map(|(_, encoded)| encoded.clone())
             .collect()
     }
 
