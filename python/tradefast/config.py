@@ -306,11 +306,13 @@ class Settings:
         low=10,
         high=10**7,
     )
-    # Fewer, larger frames are cheaper for browsers.
+    # 0: what a consumed batch brought goes out with whatever arrived while the loop was busy
+    # (batching by what accumulated); a 2 ms cap cost ~1.4 ms of p50 at 1,000/s (docs/bench.md).
     gateway_flush_ms: int = setting(
         "TRADEFAST_GATEWAY_FLUSH_MS",
-        2,
-        "at most one frame per client per this many ms; 0: send as soon as the loop gets to it",
+        0,
+        "at most one frame per client per this many ms (fewer, larger frames for browsers); "
+        "0: send as soon as the loop gets to it",
         low=0,
         high=1000,
     )

@@ -82,8 +82,9 @@ def test_a_replay_sends_the_rate_asked_for_in_ticks() -> None:
     offsets = [m.offset_ns for m in plan.messages]
     assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
     assert all(offset % replay.TICK_NS == 0 for offset in offsets)
-    # 5,000 updates/s is 10 per 2 ms tick, steady from the first tick to the last.
-    assert Counter(m.updates for m in plan.messages) == {10: 500}
+    # 5,000 updates/s is as many in every tick (5 per 1 ms), from the first tick to the last.
+    ticks = 1_000_000_000 // replay.TICK_NS
+    assert Counter(m.updates for m in plan.messages) == {5_000 // ticks: ticks}
     assert plan.speed == pytest.approx(5_000 / source.recorded_rate)
 
 

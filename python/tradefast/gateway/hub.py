@@ -50,8 +50,8 @@ class HubLimits:
     window: int = 1000
     client_buffer: int = 4 * 1024 * 1024
     client_backlog: int = 20_000
-    # At most one flush per interval: frames carry several inquiries, and latency stays low.
-    flush_interval: float = 0.002
+    # At most one flush per interval; 0: flush once the loop is done with what it had.
+    flush_interval: float = 0.0
     # Flush at once, without waiting for the interval, when this much is pending.
     flush_pending: int = 2000
 
