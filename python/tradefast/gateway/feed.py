@@ -4,18 +4,17 @@ It assigns every partition of the three stage topics explicitly at its current e
 (re)start shows what happens from now on (the snapshot covers the past through Redis and the
 inquiries it sees), and a running gateway never takes partitions away from another one.
 
-The gateway's loop also serves its clients, so it never waits for Kafka itself: a thread of the
-feed waits and hands each batch over (at most AHEAD not yet taken; beyond that, messages wait in
-librdkafka). A thread of its own rather than the loop's executor: the executor's hand-over cost
-about twice the CPU, paid once per batch, which at low rates means once per message.
+It waits for Kafka on the gateway's own loop, as the services do, but never longer than the
+wait that `start` sets (10 ms in the gateway), so the loop's other work (its clients' sockets,
+timers) waits at most that long while no message comes; each batch gives the loop a turn. Waiting
+in a thread of its own and handing each batch over cost the CPU of a second thread wake-up per
+batch, the largest single cost of the gateway at 1,000/s (docs/bench.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 import uuid
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -26,11 +25,10 @@ from tradefast.infra import kafka_config
 log = logging.getLogger(__name__)
 
 METADATA_TIMEOUT = 10.0
-AHEAD = 2
 
 
 class FeedFailed(RuntimeError):
-    """The feed's thread stopped on an error; the message says which."""
+    """Consuming failed; the message says why."""
 
 
 class StageFeed:
@@ -44,14 +42,8 @@ class StageFeed:
         )
         self._topics = list(settings.topics.stages)
         self.errors = 0
-        self._handed: asyncio.Queue[list[Message] | BaseException] = asyncio.Queue()
-        # Tokens of room for batches handed over and not yet taken (a SimpleQueue: in C, where
-        # threading.Semaphore's Python-level condition cost a few % of the gateway's CPU).
-        self._room: queue.SimpleQueue[None] = queue.SimpleQueue()
-        for _ in range(AHEAD):
-            self._room.put(None)
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._max_messages = 1
+        self._wait = 0.0
 
     def assign_at_end(self) -> int:
         """Assign all partitions at their high watermark; returns how many. Raises
@@ -72,37 +64,25 @@ class StageFeed:
         return len(assignment)
 
     def start(self, max_messages: int, wait: float) -> None:
-        """Start handing batches over (call from the loop, after `assign_at_end`): each is what
-        was available, up to `max_messages`, or empty after `wait` s without any."""
-        loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(
-            target=self._hand_over, args=(loop, max_messages, wait), name="gateway-feed"
-        )
-        self._thread.start()
+        """From now on (call after `assign_at_end`) each batch is what was available, up to
+        `max_messages`, or empty after `wait` s without any."""
+        self._max_messages, self._wait = max_messages, wait
 
     async def next_values(self) -> list[bytes]:
-        """The values of the next batch; raises FeedFailed when the feed's thread failed."""
-        handed = await self._handed.get()
-        self._room.put(None)
-        if isinstance(handed, BaseException):
-            raise FeedFailed(f"consuming the stage topics failed: {handed}") from handed
-        return self._values(handed)
-
-    def _hand_over(self, loop: asyncio.AbstractEventLoop, max_messages: int, wait: float) -> None:
-        consume, put = self._consumer.consume, self._handed.put_nowait
-        while not self._stopping.is_set():
-            self._room.get()
-            try:
-                messages: list[Message] = consume(max_messages, 0)
-                if not messages:
-                    # One message, not `max_messages`: librdkafka would wait to fill the batch.
-                    messages = consume(1, wait)
-                    if messages and max_messages > 1:
-                        messages.extend(consume(max_messages - 1, 0))
-            except Exception as exc:  # handed over: the loop raises it, and the gateway exits
-                loop.call_soon_threadsafe(put, exc)
-                return
-            loop.call_soon_threadsafe(put, messages)
+        """The values of the next batch (blocking the loop for at most the wait that `start`
+        set); raises FeedFailed when consuming fails."""
+        await asyncio.sleep(0)
+        consume, max_messages = self._consumer.consume, self._max_messages
+        try:
+            messages: list[Message] = consume(max_messages, 0)
+            if not messages:
+                # One message, not `max_messages`: librdkafka would wait to fill the batch.
+                messages = consume(1, self._wait)
+                if messages and max_messages > 1:
+                    messages.extend(consume(max_messages - 1, 0))
+        except KafkaException as exc:
+            raise FeedFailed(f"consuming the stage topics failed: {exc}") from exc
+        return self._values(messages)
 
     def _values(self, messages: list[Message]) -> list[bytes]:
         values: list[bytes] = []
@@ -118,8 +98,4 @@ class StageFeed:
         return values
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._stopping.set()
-            self._room.put(None)
-            self._thread.join()
         self._consumer.close()

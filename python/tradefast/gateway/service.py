@@ -29,7 +29,9 @@ from tradefast.services.registry import KAFKA, REDIS, Service
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
-CONSUME_WAIT = 0.1
+# The feed waits for Kafka on the loop: while no message comes, the clients' sockets and the
+# timers wait at most this long; while messages come, each batch gives them a turn.
+CONSUME_WAIT = 0.01
 # Positions are re-read soon after a DONE passes by, and at least this often regardless.
 POSITIONS_REFRESH = 1.0
 POSITIONS_MIN_GAP = 0.05
@@ -172,9 +174,6 @@ async def _consume(
             metrics.received("stages", len(values))
             if hub.on_values(values):
                 positions_due.set()
-            # A batch that was already there returns without awaiting anything: yield, so the
-            # flush and the clients' sockets get their turn under sustained load.
-            await asyncio.sleep(0)
 
 
 async def _watch_feed(heartbeat: FeedHeartbeat, shutdown: Shutdown) -> None:
