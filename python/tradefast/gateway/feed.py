@@ -5,7 +5,7 @@ It assigns every partition of the three stage topics explicitly at its current e
 inquiries it sees), and a running gateway never takes partitions away from another one.
 
 It waits for Kafka on the gateway's own loop, as the services do, but never longer than the
-wait that `start` sets (10 ms in the gateway), so the loop's other work (its clients' sockets,
+wait that `start` sets (50 ms in the gateway), so the loop's other work (its clients' sockets,
 timers) waits at most that long while no message comes; each batch gives the loop a turn. Waiting
 in a thread of its own and handing each batch over cost the CPU of a second thread wake-up per
 batch, the largest single cost of the gateway at 1,000/s (docs/bench.md).

@@ -6,7 +6,7 @@ message, then takes whatever else arrived with it. It waits on the loop's own th
 loop has nothing else to run while it has no batch (it yields to the loop once per batch, so
 signals get their turn, and a wait lasts at most `wait`), and handing the wait to a worker thread
 cost more CPU than the rest of a one-message batch (docs/bench.md). The gateway, whose loop also
-serves its clients, waits the same way for at most 10 ms at a time (`StageFeed`).
+serves its clients, waits the same way for at most 50 ms at a time (`StageFeed`).
 Rebalance callbacks run inside those calls, so they see no batch being handled: on revoke, the
 checkpoint settles the outputs and commits the revoked partitions before they go.
 """
