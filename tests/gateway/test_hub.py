@@ -150,3 +150,32 @@ def test_original_format_gets_every_update_in_order() -> None:
         assert original.closed_going_away and hub.client_count == 0
 
     asyncio.run(scenario())
+
+
+def test_a_batch_goes_out_on_the_next_loop_turn_unless_an_interval_is_set() -> None:
+    async def scenario() -> None:
+        # Default limits: what a batch brought goes out once the loop gets to it, no timer.
+        hub, client = Hub(load("rust"), HubLimits()), FakeClient()
+        hub.attach(client)
+        hub.on_values([encoded(1), encoded(2)])
+        await asyncio.sleep(0)
+        assert client.versions() == {1: 1, 2: 1} and len(client.frames) == 2  # snapshot + batch
+        hub.on_values([encoded(1, 2)])
+        await asyncio.sleep(0)
+        assert client.versions()[1] == 2
+
+        # With an interval, a batch right after a flush waits for the rest of the interval, and
+        # what arrives meanwhile is conflated into the same frame.
+        paced, slow = Hub(load("rust"), HubLimits(flush_interval=0.2)), FakeClient()
+        paced.attach(slow)
+        paced.on_values([encoded(3)])
+        await asyncio.sleep(0)
+        assert slow.versions() == {3: 1}
+        paced.on_values([encoded(3, 2)])
+        paced.on_values([encoded(3, 3), encoded(4)])
+        await asyncio.sleep(0.05)
+        assert slow.versions() == {3: 1}
+        await asyncio.sleep(0.3)
+        assert slow.versions() == {3: 3, 4: 1} and len(slow.frames) == 3
+
+    asyncio.run(scenario())
