@@ -4,11 +4,11 @@ It assigns every partition of the three stage topics explicitly at its current e
 (re)start shows what happens from now on (the snapshot covers the past through Redis and the
 inquiries it sees), and a running gateway never takes partitions away from another one.
 
-It waits for Kafka on the gateway's own loop, as the services do, but never longer than the
-wait that `start` sets (50 ms in the gateway), so the loop's other work (its clients' sockets,
-timers) waits at most that long while no message comes; each batch gives the loop a turn. Waiting
-in a thread of its own and handing each batch over cost the CPU of a second thread wake-up per
-batch, the largest single cost of the gateway at 1,000/s (docs/bench.md).
+It waits for Kafka on the gateway's own loop, as the services do, but never longer than its
+`wait` (50 ms in the gateway), so the loop's other work (its clients' sockets, timers) waits at
+most that long while no message comes; each batch gives the loop a turn. Waiting in a thread of
+its own and handing each batch over cost the CPU of a second thread wake-up per batch, the
+largest single cost of the gateway at 1,000/s (docs/bench.md).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from tradefast.config import Settings
 from tradefast.infra import kafka_config
+from tradefast.runtime.consumer import available
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ class FeedFailed(RuntimeError):
 class StageFeed:
     """Batches of raw message values from every partition of the stage topics, from their end."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, max_messages: int, wait: float) -> None:
+        """Each batch will be what is available, up to `max_messages`, or empty after `wait` s
+        without any."""
         # librdkafka wants a group id even without subscribe(); a unique one never clashes.
         group = f"tradefast-gateway-view-{uuid.uuid4().hex}"
         self._consumer = Consumer(
@@ -42,8 +45,8 @@ class StageFeed:
         )
         self._topics = list(settings.topics.stages)
         self.errors = 0
-        self._max_messages = 1
-        self._wait = 0.0
+        self._max_messages = max_messages
+        self._wait = wait
 
     def assign_at_end(self) -> int:
         """Assign all partitions at their high watermark; returns how many. Raises
@@ -63,23 +66,12 @@ class StageFeed:
         self._consumer.assign(assignment)
         return len(assignment)
 
-    def start(self, max_messages: int, wait: float) -> None:
-        """From now on (call after `assign_at_end`) each batch is what was available, up to
-        `max_messages`, or empty after `wait` s without any."""
-        self._max_messages, self._wait = max_messages, wait
-
     async def next_values(self) -> list[bytes]:
-        """The values of the next batch (blocking the loop for at most the wait that `start`
-        set); raises FeedFailed when consuming fails."""
+        """The values of the next batch (call after `assign_at_end`; blocks the loop for at most
+        `wait`); raises FeedFailed when consuming fails."""
         await asyncio.sleep(0)
-        consume, max_messages = self._consumer.consume, self._max_messages
         try:
-            messages: list[Message] = consume(max_messages, 0)
-            if not messages:
-                # One message, not `max_messages`: librdkafka would wait to fill the batch.
-                messages = consume(1, self._wait)
-                if messages and max_messages > 1:
-                    messages.extend(consume(max_messages - 1, 0))
+            messages = available(self._consumer, self._max_messages, self._wait)
         except KafkaException as exc:
             raise FeedFailed(f"consuming the stage topics failed: {exc}") from exc
         return self._values(messages)

@@ -83,7 +83,7 @@ async def main(args: argparse.Namespace, settings: Settings, shutdown: Shutdown)
         raise SystemExit(2) from None
     log.info("gateway on %s", settings.gateway_url)
     store = PositionStore.from_url(settings.redis_url)
-    feed = StageFeed(settings)
+    feed = StageFeed(settings, MAX_BATCH, CONSUME_WAIT)
     positions_due = asyncio.Event()
     tasks: dict[str, asyncio.Task[None]] = {}
     failed = False
@@ -150,7 +150,6 @@ async def _start(feed: StageFeed, store: PositionStore, hub: Hub, shutdown: Shut
         try:
             hub.set_positions(await read_positions(store))
             count = await loop.run_in_executor(None, feed.assign_at_end)
-            feed.start(MAX_BATCH, CONSUME_WAIT)
             log.info("consuming %d partitions from their end", count)
             return True
         except (RedisError, RedisClusterException, OSError, KafkaException) as exc:

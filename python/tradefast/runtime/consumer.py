@@ -28,6 +28,18 @@ log = logging.getLogger(__name__)
 NO_OFFSET = 0
 
 
+def available(consumer: Consumer, max_messages: int, wait: float) -> list[Message]:
+    """What librdkafka holds now, up to `max_messages`; only when it holds nothing, the first
+    message to come within `wait` seconds and whatever arrived with it (blocking meanwhile)."""
+    messages: list[Message] = consumer.consume(max_messages, 0)
+    if not messages:
+        # One message, not `max_messages`: librdkafka would wait to fill the batch.
+        messages = consumer.consume(1, wait)
+        if messages and max_messages > 1:
+            messages.extend(consumer.consume(max_messages - 1, 0))
+    return messages
+
+
 class BatchConsumer:
     def __init__(self, config: dict[str, Any], metrics: ServiceMetrics) -> None:
         self._consumer = Consumer(config)
@@ -45,14 +57,7 @@ class BatchConsumer:
         the first (blocking the loop meanwhile: see above). Broker-side errors are logged and
         counted, never returned."""
         await asyncio.sleep(0)
-        consume = self._consumer.consume
-        messages: list[Message] = consume(max_messages, 0)
-        if not messages:
-            # One message, not `max_messages`: librdkafka would wait to fill the batch.
-            messages = consume(1, wait)
-            if messages and max_messages > 1:
-                messages.extend(consume(max_messages - 1, 0))
-        return self._without_errors(messages)
+        return self._without_errors(available(self._consumer, max_messages, wait))
 
     def _without_errors(self, messages: list[Message]) -> list[Message]:
         good = [m for m in messages if m.error() is None]
