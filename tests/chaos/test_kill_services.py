@@ -40,14 +40,27 @@ def generator_args(count: int | None = COUNT) -> list[str]:
     return [*args, "--count", str(count)] if count is not None else args
 
 
-def kill_mid_stream(settings: Settings, victim: ServiceProcess) -> int:
+def kill_mid_stream(settings: Settings, victim: ServiceProcess, output: str | None = None) -> int:
+    """Kill `victim` once `output` (default: inquiries.decided) holds KILL_AFTER messages; the
+    count there at the kill."""
+    topic = output or settings.topics.decided
     wait_until(
-        lambda: topic_size(settings, settings.topics.decided) >= KILL_AFTER,
-        f"{KILL_AFTER} decisions before killing {victim.name}: {victim.tail()}",
+        lambda: topic_size(settings, topic) >= KILL_AFTER,
+        f"{KILL_AFTER} messages in {topic} before killing {victim.name}: {victim.tail()}",
     )
-    decided = topic_size(settings, settings.topics.decided)
+    count = topic_size(settings, topic)
     victim.kill9()
-    return decided
+    return count
+
+
+def wait_assigned(*processes: ServiceProcess) -> None:
+    """Until each of `processes` owns partitions: a stream started before a slow starter joins
+    would be over, and its work committed, before that starter catches up."""
+
+    def all_assigned() -> bool:
+        return all("assigned" in p.log.read_text(errors="replace") for p in processes)
+
+    wait_until(all_assigned, f"{', '.join(p.name for p in processes)} to own partitions")
 
 
 @pytest.mark.parametrize("victim_name", ["position", "trader"])
@@ -57,9 +70,13 @@ def test_kill9_and_restart_of_a_consumer_service(
     with services(settings, tmp_path) as make:
         position = make("position").start()
         trader = make("trader").start()
+        wait_assigned(position, trader)
         generator = make("generator", *generator_args()).start()
         victim = position if victim_name == "position" else trader
-        at = kill_mid_stream(settings, victim)
+        # Killed on its own output, so it is mid-stream with work in flight even when the
+        # other service lags.
+        output = settings.topics.enriched if victim_name == "position" else None
+        at = kill_mid_stream(settings, victim, output)
         time.sleep(1.0)  # a backlog builds up while it is down
         victim.start()
         assert generator.wait_exit() == 0, generator.tail()
@@ -75,7 +92,7 @@ def test_kill9_and_restart_of_a_consumer_service(
         assert replayed > 0, "the restarted position service absorbed its replay"
     print(
         verdict.summary(
-            f"kill -9 {victim_name} after {at} decisions, restarted; the position service "
+            f"kill -9 {victim_name} after {at} outputs, restarted; the position service "
             f"absorbed {replayed} replayed inputs"
         )
     )
@@ -112,10 +129,7 @@ def test_two_position_instances_one_killed(
         victim.log = tmp_path / "position-victim.log"  # same group, its own log
         victim.start()
         make("trader").start()
-        wait_until(
-            lambda: "assigned" in victim.log.read_text() and "assigned" in survivor.log.read_text(),
-            "both instances to own partitions",
-        )
+        wait_assigned(victim, survivor)
         generator = make("generator", *generator_args()).start()
         at = kill_mid_stream(settings, victim)
         assert generator.wait_exit() == 0, generator.tail()
