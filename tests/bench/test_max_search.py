@@ -1,5 +1,5 @@
 """The max-rate search starts low and doubles until a step fails (or halves until one passes),
-then narrows the gap by halving."""
+then narrows the gap by halving, then holds the rate found for a longer step."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from tradefast.bench.max import passes, search
 
 
 class FakeBench:
-    """Sustains up to `limit` per second: above it, latency blows up."""
+    """Sustains up to `limit` per second (`held_limit` for steps longer than 8 s): above it,
+    latency blows up."""
 
-    def __init__(self, limit: float) -> None:
+    def __init__(self, limit: float, held_limit: float | None = None) -> None:
         self.limit = limit
+        self.held_limit = limit if held_limit is None else held_limit
         self.offered: list[float] = []
+        self.held: list[float] = []
 
     def step(self, rate: float, duration: float, warmup: float) -> dict[str, Any]:
-        self.offered.append(rate)
-        p99 = 5_000.0 if rate <= self.limit else 900_000.0
+        long = duration > 8.0
+        (self.held if long else self.offered).append(rate)
+        p99 = 5_000.0 if rate <= (self.held_limit if long else self.limit) else 900_000.0
         return {
             "core": "rust",
             "rate_target": rate,
@@ -47,8 +51,10 @@ def test_climbs_by_doubling_then_halves_the_gap() -> None:
     bench = FakeBench(limit=23_000)
     found = search(bench, 1_000, 8.0, 2.0, refinements=3, report=lambda _line: None)
     assert bench.offered == [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 24_000, 20_000, 22_000]
+    assert bench.held == [22_000]
     assert found["max_rate"] == 22_000
-    assert [s["passed"] for s in found["steps"]] == [True] * 5 + [False, False, True, True]
+    assert [s["passed"] for s in found["steps"]] == [True] * 5 + [False, False, True, True, True]
+    assert [s["confirming"] for s in found["steps"]] == [False] * 9 + [True]
 
 
 def test_a_slow_machine_gets_its_real_maximum_not_zero() -> None:
@@ -76,7 +82,25 @@ def test_a_broken_pipeline_reports_zero() -> None:
     bench = FakeBench(limit=0)
     found = search(bench, 1_000, 8.0, 2.0, report=lambda _line: None)
     assert bench.offered[-1] < 20
+    assert bench.held == []
     assert found["max_rate"] == 0
+
+
+def test_a_lucky_short_step_is_not_reported() -> None:
+    # 22,000/s passes 8 s steps but not 24 s ones; 16,000/s holds.
+    bench = FakeBench(limit=23_000, held_limit=20_000)
+    found = search(bench, 1_000, 8.0, 2.0, refinements=3, report=lambda _line: None)
+    assert bench.held == [22_000, 20_000]
+    assert found["short_step_max_rate"] == 22_000
+    assert found["max_rate"] == 20_000
+    assert found["confirm_duration_s"] == 24.0
+
+
+def test_below_every_short_pass_the_held_rate_halves() -> None:
+    bench = FakeBench(limit=1_300, held_limit=400)
+    found = search(bench, 1_000, 8.0, 2.0, report=lambda _line: None)
+    assert bench.held == [1_250, 1_000, 500, 250]
+    assert found["max_rate"] == 250
 
 
 def test_a_step_fails_on_loss_or_a_growing_tail() -> None:

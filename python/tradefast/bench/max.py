@@ -7,6 +7,10 @@ narrowing follows, so a slow machine still gets its real maximum, never 0 when 1
 A step passes when nothing is lost (every inquiry reaches the client within the drain time), the
 end-to-end p99 is under the limit (default 100 ms) and so is the p99 of the last fifth of the
 step's inquiries: a lag that grows during the step shows there even when the step is short.
+
+One short step can pass by luck on a noisy machine, so the rate found is then held for a step
+three times as long; if that fails, the next lower rate that passed is held instead, and so on
+(halving below the lowest). The rate reported is the highest one that held for the long step.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ START_RATE = 1_000.0
 MIN_RATE = 10.0
 # After the first failing step, halve the gap to the last passing rate this many times.
 REFINEMENTS = 3
+# The confirming step lasts this many times a search step.
+CONFIRM_FACTOR = 3.0
 
 
 class Stepper(Protocol):
@@ -59,14 +65,18 @@ def search(
 ) -> dict[str, Any]:
     """Double the rate from `start` while steps pass (up to MAX_OFFERED), or halve it while they
     fail (down to MIN_RATE); then halve the gap between the best passing and the lowest failing
-    rate `refinements` times. The figures of every step and the best passing rate."""
+    rate `refinements` times; then hold the best passing rate for a step CONFIRM_FACTOR times as
+    long (see `_confirm`). The figures of every step and the highest rate that held."""
     steps: list[dict[str, Any]] = []
 
-    def attempt(rate: float) -> bool:
-        figures = bench.step(rate, duration, warmup)
+    def attempt(rate: float, length: float = duration) -> bool:
+        figures = bench.step(rate, length, warmup)
         ok = passes(figures)
-        report(("pass " if ok else "FAIL ") + describe(figures))
-        steps.append({**figures, "passed": ok})
+        label = "pass " if ok else "FAIL "
+        if length != duration:
+            label += f"(held {length:g} s) "
+        report(label + describe(figures))
+        steps.append({**figures, "passed": ok, "confirming": length != duration})
         return ok
 
     best, failed = _bracket(attempt, start)
@@ -79,13 +89,32 @@ def search(
                 best = middle
             else:
                 failed = middle
+    passed = sorted({s["rate_target"] for s in steps if s["passed"]}, reverse=True)
+    confirm_duration = duration * CONFIRM_FACTOR
+    held = _confirm(lambda rate: attempt(rate, confirm_duration), passed)
     return {
-        "max_rate": best,
+        "max_rate": held,
+        "short_step_max_rate": best,
         "p99_limit_us": P99_LIMIT_US,
         "step_duration_s": duration,
+        "confirm_duration_s": confirm_duration,
         "start_rate": start,
         "steps": steps,
     }
+
+
+def _confirm(hold: Callable[[float], bool], passed: list[float]) -> float:
+    """The first of the rates that passed a short step (highest first) that also `hold`s for a
+    long one; below the lowest of them, halving down to MIN_RATE; 0.0 if none holds."""
+    for rate in passed:
+        if hold(rate):
+            return rate
+    rate = (passed[-1] if passed else 0.0) / 2
+    while rate >= MIN_RATE:
+        if hold(rate):
+            return rate
+        rate /= 2
+    return 0.0
 
 
 def _bracket(attempt: Callable[[float], bool], start: float) -> tuple[float, float | None]:
@@ -129,7 +158,10 @@ def _run(args: argparse.Namespace) -> int:
             found = search(bench, args.start, args.duration, args.warmup)
     except OSError as exc:
         raise BenchError(str(exc)) from exc
-    print(f"max sustained rate: {found['max_rate']:.0f} inquiries/s ({core} core)")
+    print(
+        f"max sustained rate: {found['max_rate']:.0f} inquiries/s ({core} core), held for "
+        f"{found['confirm_duration_s']:g} s; best short step {found['short_step_max_rate']:.0f}/s"
+    )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(found, indent=2) + "\n")

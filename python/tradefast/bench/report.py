@@ -215,15 +215,20 @@ def _frontier(rows: list[dict[str, Any]]) -> list[str]:
 
 def _max_search(found: dict[str, Any]) -> list[str]:
     steps = ", ".join(
-        f"{s['rate_target']:,.0f}/s {'pass' if s['passed'] else 'fail'} "
+        f"{s['rate_target']:,.0f}/s {'pass' if s['passed'] else 'fail'}"
+        f"{' (held)' if s.get('confirming') else ''} "
         f"(p99 {_ms(s['p99_us'])} ms, lost {s['lost']:,}, "
         f"{s['cost']['cpu_us_per_inquiry']['total']:,.0f} µs CPU/inquiry)"
         for s in found["steps"]
     )
+    held = (
+        f", then held for {found['confirm_duration_s']:g} s (the best short step: "
+        f"{found['short_step_max_rate']:,.0f}/s)"
+    )
     return [
         f"Max sustained rate (rust core, p99 < {_ms(found['p99_limit_us'])} ms, nothing lost, "
         f"no growing lag; {found['step_duration_s']:g} s steps, climbing from "
-        f"{found['start_rate']:,.0f}/s by doubling, then halving the gap): "
+        f"{found['start_rate']:,.0f}/s by doubling, then halving the gap{held}): "
         f"**{found['max_rate']:,.0f} inquiries/s**. Steps: {steps}."
     ]
 
