@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 from tradefast.bench.ws_client import LatencyRecorder
 from tradefast.proto.tradefast_pb2 import InquiryBatch, Status
 
@@ -60,3 +62,18 @@ def test_finals_are_counted_once_and_measured_from_their_stamps() -> None:
     assert abs(stages["enriched_to_decided"]["p50_us"] - 2_000) < 5
     assert abs(stages["decided_to_client"]["p50_us"] - 2_000) < 5
     assert report["cpu_seconds"] > 0
+
+
+@pytest.mark.benchmark(group="bench-client")
+def test_a_frame_of_ten_finals(benchmark: BenchmarkFixture) -> None:
+    """What the client spends on a frame while the pipeline runs (its histograms come after)."""
+    frame = payload(*((i, Status.DONE, 5) for i in range(10)))
+    recorder = LatencyRecorder(first_id=0, count=10, record_from=0)
+
+    def receive() -> None:
+        recorder.seen = bytearray(10)
+        recorder.received = 0
+        recorder.on_payload(frame, NOW)
+
+    benchmark(receive)
+    assert recorder.received == 10
