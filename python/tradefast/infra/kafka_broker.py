@@ -115,7 +115,7 @@ def server_properties(
         # A group's first rebalance starts at once instead of waiting 3 s for more members.
         "group.initial.rebalance.delay.ms": "0",
         # Two cores: a few threads do the work without contending with the services. One I/O
-        # thread, not two: same CPU, p50 and p99 at 1,000/s lower in four rounds of four
+        # thread, not two: same CPU and p50, p99 at 1,000/s lower in five runs of six
         # (docs/bench.md, seventh cost pass).
         "num.network.threads": "1",
         "num.io.threads": "1",
