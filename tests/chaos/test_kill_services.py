@@ -40,10 +40,8 @@ def generator_args(count: int | None = COUNT) -> list[str]:
     return [*args, "--count", str(count)] if count is not None else args
 
 
-def kill_mid_stream(settings: Settings, victim: ServiceProcess, output: str | None = None) -> int:
-    """Kill `victim` once `output` (default: inquiries.decided) holds KILL_AFTER messages; the
-    count there at the kill."""
-    topic = output or settings.topics.decided
+def kill_mid_stream(settings: Settings, victim: ServiceProcess, topic: str) -> int:
+    """Kill `victim` once `topic` holds KILL_AFTER messages; the count there at the kill."""
     wait_until(
         lambda: topic_size(settings, topic) >= KILL_AFTER,
         f"{KILL_AFTER} messages in {topic} before killing {victim.name}: {victim.tail()}",
@@ -75,8 +73,10 @@ def test_kill9_and_restart_of_a_consumer_service(
         victim = position if victim_name == "position" else trader
         # Killed on its own output, so it is mid-stream with work in flight even when the
         # other service lags.
-        output = settings.topics.enriched if victim_name == "position" else None
-        at = kill_mid_stream(settings, victim, output)
+        topics = settings.topics
+        at = kill_mid_stream(
+            settings, victim, topics.enriched if victim_name == "position" else topics.decided
+        )
         time.sleep(1.0)  # a backlog builds up while it is down
         victim.start()
         assert generator.wait_exit() == 0, generator.tail()
@@ -131,7 +131,7 @@ def test_two_position_instances_one_killed(
         make("trader").start()
         wait_assigned(victim, survivor)
         generator = make("generator", *generator_args()).start()
-        at = kill_mid_stream(settings, victim)
+        at = kill_mid_stream(settings, victim, settings.topics.decided)
         assert generator.wait_exit() == 0, generator.tail()
         verdict = verify(settings, redis_client)
         assert survivor.alive
@@ -154,7 +154,7 @@ def test_kill9_and_restart_of_the_gateway(
         wait_until(lambda: health_ok(settings), f"gateway ready: {gateway.tail()}")
         # Unbounded: the stream goes on until a client of the restarted gateway saw it live.
         generator = make("generator", *generator_args(count=None)).start()
-        at = kill_mid_stream(settings, gateway)
+        at = kill_mid_stream(settings, gateway, settings.topics.decided)
         gateway.start()
         wait_until(lambda: health_ok(settings), f"gateway ready again: {gateway.tail()}")
         finals = asyncio.run(watch_final(settings.gateway_url, count=100))

@@ -72,11 +72,10 @@ def search(
     def attempt(rate: float, length: float = duration) -> bool:
         figures = bench.step(rate, length, warmup)
         ok = passes(figures)
-        label = "pass " if ok else "FAIL "
-        if length != duration:
-            label += f"(held {length:g} s) "
-        report(label + describe(figures))
-        steps.append({**figures, "passed": ok, "confirming": length != duration})
+        confirming = length != duration
+        held = f"(held {length:g} s) " if confirming else ""
+        report(("pass " if ok else "FAIL ") + held + describe(figures))
+        steps.append({**figures, "passed": ok, "confirming": confirming})
         return ok
 
     best, failed = _bracket(attempt, start)
@@ -109,12 +108,7 @@ def _confirm(hold: Callable[[float], bool], passed: list[float]) -> float:
     for rate in passed:
         if hold(rate):
             return rate
-    rate = (passed[-1] if passed else 0.0) / 2
-    while rate >= MIN_RATE:
-        if hold(rate):
-            return rate
-        rate /= 2
-    return 0.0
+    return _halving(hold, passed[-1] / 2) if passed else 0.0
 
 
 def _bracket(attempt: Callable[[float], bool], start: float) -> tuple[float, float | None]:
@@ -127,12 +121,18 @@ def _bracket(attempt: Callable[[float], bool], start: float) -> tuple[float, flo
                 return best, rate
             best = rate
         return best, None
-    failed, rate = start, start / 2
+    best = _halving(attempt, start / 2)
+    # The rate tried just before the one that passed failed (the start, if none passed).
+    return best, best * 2 if best else start
+
+
+def _halving(attempt: Callable[[float], bool], rate: float) -> float:
+    """The first of `rate`, `rate` / 2, ... (down to MIN_RATE) that passes; 0.0 if none."""
     while rate >= MIN_RATE:
         if attempt(rate):
-            return rate, failed
-        failed, rate = rate, rate / 2
-    return 0.0, failed
+            return rate
+        rate /= 2
+    return 0.0
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
