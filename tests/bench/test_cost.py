@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from prometheus_client import generate_latest
 from tradefast.bench.calibrate import calibrate
-from tradefast.bench.cost import Requests, Spent, parse_requests, summarize
+from tradefast.bench.cost import Requests, Spent, Waits, parse_requests, summarize
 from tradefast.infra import kafka_stats
 from tradefast.infra.kafka_stats import record, statistics_config
 from tradefast.runtime.metrics import ServiceMetrics
@@ -50,6 +50,53 @@ def test_statistics_become_request_metrics_that_the_bench_reads_back() -> None:
     )
 
 
+def producer_statistics(name: str, queued_us: list[int], round_trips_us: list[int]) -> str:
+    """A producer's statistics with the waits of one window, as librdkafka lays them out: per
+    broker, `int_latency` (one value per message) and `rtt` (one per request) with their sum and
+    count; the bootstrap entry has empty windows."""
+    empty = {"sum": 0, "cnt": 0, "p50": 0}
+    return json.dumps(
+        {
+            "name": name,
+            "type": "producer",
+            "ts": 7_000_000,
+            "tx": len(round_trips_us),
+            "brokers": {
+                "127.0.0.1:9092/1": {
+                    "req": {"Produce": len(round_trips_us)},
+                    "int_latency": {"sum": sum(queued_us), "cnt": len(queued_us), "p50": 1},
+                    "rtt": {"sum": sum(round_trips_us), "cnt": len(round_trips_us), "p50": 1},
+                },
+                "127.0.0.1:9092/bootstrap": {"req": {}, "int_latency": empty, "rtt": empty},
+            },
+        }
+    )
+
+
+def test_producer_waits_add_up_over_windows_and_the_bench_reads_their_means() -> None:
+    record(producer_statistics("svc-w#producer-1", [1000, 3000], [4000]))
+    before = parse_requests(_lines_of("svc-w#"))
+    record(producer_statistics("svc-w#producer-1", [500, 1500], [1000, 3000]))
+    # A consumer's round trips are its fetches waiting for data: not a producer wait.
+    consumer = json.loads(librdkafka_statistics("svc-w#consumer-2", 7_000_000, 0, 5))
+    consumer["brokers"]["127.0.0.1:9092/1"]["rtt"] = {"sum": 99_000_000, "cnt": 1}
+    record(json.dumps(consumer))
+    after = parse_requests(_lines_of("svc-w#"))
+    assert before.waits.mean_ms() == {"queue": 2.0, "round_trip": 4.0}
+    # Over the span between the two reads: the second window alone.
+    step = after.since(before)
+    assert step.waits.counts == Counter({"queue": 2, "round_trip": 2})
+    assert step.waits.mean_ms() == {"queue": 1.0, "round_trip": 2.0}
+    assert after.waits.mean_ms() == {"queue": 1.5, "round_trip": 2.667}
+
+
+def _lines_of(client_prefix: str) -> str:
+    page = generate_latest().decode()
+    return "\n".join(
+        line for line in page.splitlines() if client_prefix in line or line.startswith("#")
+    )
+
+
 def test_the_bench_reads_back_the_batches_of_a_service() -> None:
     metrics = ServiceMetrics("svc-b")
     for size in (1, 3, 700):
@@ -82,9 +129,10 @@ def test_requests_over_a_step_and_a_rate_carried_to_the_end() -> None:
 
 def test_cost_per_inquiry_by_process_and_in_total() -> None:
     cpu = {"position": 0.5, "kafka": 2.0, "client": 0.25}
+    waits = Waits({"queue": 0.002, "round_trip": 0.5}, Counter({"queue": 4, "round_trip": 250}))
     requests = {
         "position": Spent(10.0, Counter({"all": 3000, "Fetch": 2000, "Produce": 1000}), 2500),
-        "generator": Spent(5.0, Counter({"all": 500, "Produce": 500})),
+        "generator": Spent(5.0, Counter({"all": 500, "Produce": 500}), waits=waits),
     }
     cost = summarize(cpu, requests, inquiries=10_000, seconds=10.0)
     # The bench's own client is shown but not counted in the pipeline's total.
@@ -104,6 +152,8 @@ def test_cost_per_inquiry_by_process_and_in_total() -> None:
         "per_inquiry": {"generator": 0.05, "position": 0.3, "total": 0.35},
         "by_type_per_inquiry": {"Fetch": 0.2, "Produce": 0.15},
     }
+    # Means in ms; a process whose producer reported no waits has none.
+    assert cost["kafka_producer_waits_ms"] == {"generator": {"queue": 0.5, "round_trip": 2.0}}
 
 
 def test_calibration_measures_both_loops() -> None:

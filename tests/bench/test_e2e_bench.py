@@ -111,6 +111,11 @@ def test_e2e_accounts_for_every_inquiry_and_writes_the_figures(
     assert requests["by_type_per_inquiry"]["Produce"] > 0
     assert requests["by_type_per_inquiry"]["Fetch"] > 0
     assert requests["total"] > 0
+    # Each producing service reports how long its messages queued and its requests took.
+    waits = cost["kafka_producer_waits_ms"]
+    assert set(waits) == {"generator", "position", "trader"}
+    for name, wait in waits.items():
+        assert wait["queue"] >= 0 and wait["round_trip"] > 0, name
     # Each consuming service counts its batches, so its CPU per batch is reported.
     for name in ("position", "trader", "gateway"):
         assert cost["batches"][name] > 0, name

@@ -44,6 +44,10 @@ def run(core: str, rate: float, p50_us: float, lost: int = 0) -> dict[str, Any]:
                 "per_inquiry": {"position": 0.1, "total": 0.3},
                 "by_type_per_inquiry": {"Fetch": 0.2, "Produce": 0.08, "Heartbeat": 0.02},
             },
+            "kafka_producer_waits_ms": {
+                "generator": {"queue": rate / 4000, "round_trip": 0.6},
+                "position": {"queue": 0.04, "round_trip": rate / 2500},
+            },
         },
         "loadavg_before": [1.0, 1.0, 1.0],
         "loadavg": [1.5, 1.0, 1.0],
@@ -115,12 +119,15 @@ def test_report_has_every_run_its_cost_the_targets_and_a_plot(tmp_path: Path) ->
         for line in table.splitlines()
         if line.startswith("| rust") or line.startswith("| reference")
     ]
-    # Four latency rows, then five cost rows: the broker warm-up and the four runs.
-    assert len(rows) == 9
+    # Four latency rows, five cost rows (the broker warm-up and the four runs), then four rows
+    # of producer waits.
+    assert len(rows) == 13
     assert "| reference | 10,000 | 10,000 | 200,000 | 7 | 90.00 |" in rows[3]
     assert rows[4].startswith("| rust (broker warm-up) | 1,000 | 50 | 40 | 20 | 30 | 2,000 | 3 |")
     # total, client, requests/s, requests per inquiry, Produce, Fetch, OffsetCommit, other
     assert rows[6].endswith("| **343** | 8 | 300 | 0.30 | 0.08 | 0.20 | 0.00 | 0.02 |"), rows[6]
+    # Queue / round trip per producing service; a service without statistics shows dashes.
+    assert rows[10] == "| rust | 10,000 | 2.50 / 0.60 | 0.04 / 4.00 | - / - |", rows[10]
     assert "calibration 8.7 Python loop iterations per µs" in table
     assert "p50 0.30 ms, p99 0.90 ms at linger 0" in table
     assert "**30,000 inquiries/s**" in table

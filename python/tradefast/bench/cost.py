@@ -7,7 +7,10 @@ statistics on (TRADEFAST_KAFKA_STATS_MS), which each exports on its metrics endp
 (`tradefast_kafka_stats_clock_seconds`, CLOCK_MONOTONIC like time.monotonic()), so the counts of
 each process can be taken before and after the step. Batches: each service's handled batches
 (`tradefast_batch_size_count`), so its CPU per batch shows the fixed cost of a wake-up, which
-CPU per inquiry hides when batches grow with the load.
+CPU per inquiry hides when batches grow with the load. Producer waits: the same statistics sum
+how long each producer's messages queued and its requests took at the broker
+(`tradefast_kafka_producer_wait_seconds` and `_waits`), so a step's mean of each shows where a
+hop's time goes when the latency grows with the rate.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from tradefast.infra.kafka_stats import ALL_REQUESTS
 
@@ -42,11 +47,34 @@ class Requests:
     clock: float = 0.0
     counts: Counter[str] = field(default_factory=Counter)
     batches: int = 0
+    waits: Waits = field(default_factory=lambda: Waits())
 
     def since(self, earlier: Requests) -> Spent:
         return Spent(
-            self.clock - earlier.clock, self.counts - earlier.counts, self.batches - earlier.batches
+            self.clock - earlier.clock,
+            self.counts - earlier.counts,
+            self.batches - earlier.batches,
+            self.waits.since(earlier.waits),
         )
+
+
+@dataclass
+class Waits:
+    """A process's producer waits by kind ('queue', 'round_trip'): seconds summed, and how many."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def since(self, earlier: Waits) -> Waits:
+        seconds = {k: v - earlier.seconds.get(k, 0.0) for k, v in self.seconds.items()}
+        return Waits(seconds, self.counts - earlier.counts)
+
+    def mean_ms(self) -> dict[str, float]:
+        return {
+            wait: round(self.seconds.get(wait, 0.0) * 1000 / n, 3)
+            for wait, n in sorted(self.counts.items())
+            if n > 0
+        }
 
 
 @dataclass
@@ -56,30 +84,44 @@ class Spent:
     seconds: float
     counts: Counter[str]
     batches: int = 0
+    waits: Waits = field(default_factory=lambda: Waits())
 
     def scaled(self, seconds: float) -> Spent:
         """The same rate over `seconds`: for a process whose last statistics came before it
-        ended, sending at a steady rate (the generator)."""
+        ended, sending at a steady rate (the generator). Its mean waits stay as measured."""
         factor = seconds / self.seconds if self.seconds > 0 else 1.0
         counts = Counter({name: round(n * factor) for name, n in self.counts.items()})
-        return Spent(seconds, counts, round(self.batches * factor))
+        return Spent(seconds, counts, round(self.batches * factor), self.waits)
 
 
 def parse_requests(metrics_text: str) -> Requests:
-    """The summed request counts, the oldest statistics clock and the batches handled in a
-    /metrics page."""
+    """The summed request counts, the oldest statistics clock, the batches handled and the
+    producer waits in a /metrics page."""
     counts: Counter[str] = Counter()
     clocks: list[float] = []
     batches = 0
+    waits = Waits()
     for family in text_string_to_metric_families(metrics_text):
         if family.name == "tradefast_kafka_requests":
             for sample in family.samples:
                 counts[sample.labels["request"]] += int(sample.value)
+        elif family.name == "tradefast_kafka_producer_wait_seconds":
+            for sample in _totals(family):
+                wait = sample.labels["wait"]
+                waits.seconds[wait] = waits.seconds.get(wait, 0.0) + sample.value
+        elif family.name == "tradefast_kafka_producer_waits":
+            for sample in _totals(family):
+                waits.counts[sample.labels["wait"]] += int(sample.value)
         elif family.name == "tradefast_kafka_stats_clock_seconds":
             clocks.extend(sample.value for sample in family.samples)
         elif family.name == "tradefast_batch_size":
             batches += sum(int(s.value) for s in family.samples if s.name.endswith("_count"))
-    return Requests(min(clocks, default=0.0), counts, batches)
+    return Requests(min(clocks, default=0.0), counts, batches, waits)
+
+
+def _totals(family: Metric) -> list[Sample]:
+    """A counter's running totals (not its `_created` timestamps)."""
+    return [sample for sample in family.samples if sample.name.endswith("_total")]
 
 
 def scrape_requests(url: str) -> Requests | None:
@@ -144,5 +186,8 @@ def summarize(
             "by_type_per_inquiry": {
                 name: round(count / inquiries, 3) for name, count in by_type.most_common()
             },
+        },
+        "kafka_producer_waits_ms": {
+            name: waits for name, r in sorted(requests.items()) if (waits := r.waits.mean_ms())
         },
     }

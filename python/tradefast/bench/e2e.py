@@ -446,6 +446,10 @@ def describe(figures: dict[str, Any]) -> str:
     by_type = ", ".join(
         f"{name} {n:.2f}" for name, n in list(requests["by_type_per_inquiry"].items())[:4]
     )
+    waits = " ".join(
+        f"{name} {w.get('queue', 0.0):.2f}/{w.get('round_trip', 0.0):.2f}"
+        for name, w in cost.get("kafka_producer_waits_ms", {}).items()
+    )
     return (
         f"{figures['core']:<9} {figures['rate_target']:>8.0f}/s offered, "
         f"{figures['rate_achieved']:>8.0f}/s achieved, sent {figures['sent']}, "
@@ -455,7 +459,8 @@ def describe(figures: dict[str, Any]) -> str:
         f"    {stages}\n    CPU µs per inquiry: {cpu}\n"
         f"    CPU µs per batch: {per_batch or 'none counted'}\n"
         f"    Kafka requests: {requests['per_second']['total']:,.0f}/s, "
-        f"{requests['per_inquiry']['total']:.2f} per inquiry ({by_type})"
+        f"{requests['per_inquiry']['total']:.2f} per inquiry ({by_type})\n"
+        f"    producer waits, ms queued/round trip: {waits or 'none counted'}"
     )
 
 

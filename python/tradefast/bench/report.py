@@ -7,11 +7,13 @@ from typing import Any
 
 from tradefast.bench.frontier import frontier_table
 from tradefast.bench.targets import dashboard_targets, targets
+from tradefast.infra.kafka_stats import PRODUCER_WAITS
 
 STAGES = ("created_to_enriched", "enriched_to_decided", "decided_to_client")
 # The pipeline's processes in the order an inquiry meets them; the bench client comes last, apart.
 PROCESSES = ("generator", "position", "trader", "gateway", "kafka", "redis")
 REQUEST_TYPES = ("Produce", "Fetch", "OffsetCommit")
+PRODUCERS = ("generator", "position", "trader")
 
 
 def _ms(us: float) -> str:
@@ -35,6 +37,12 @@ def markdown(results: dict[str, Any]) -> str:
         "broker (librdkafka statistics); the bench's WebSocket client is not in the total:",
         "",
         *cost_table(_runs_with_warmup(results)),
+        "",
+        "Where a hop waits in Kafka: the mean time a producer's message queued before its "
+        "request was built, and its produce request's round trip to the broker (librdkafka "
+        "statistics; a full window of in-flight requests shows as queueing), ms:",
+        "",
+        *producer_wait_table(results["e2e"]),
         "",
         *_max_search(results["max"]),
         "",
@@ -191,6 +199,24 @@ def cost_table(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         cells += [f"{by_type.get(name, 0.0):.2f}" for name in REQUEST_TYPES]
         cells.append(f"{other:.2f}")
         lines.append(f"| {label} | {run['rate_target']:,.0f} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def producer_wait_table(runs: list[dict[str, Any]]) -> list[str]:
+    """One row per run: each producing service's mean queue wait and round trip."""
+    lines = [
+        "| core | offered/s | "
+        + " | ".join(f"{name} queue / round trip" for name in PRODUCERS)
+        + " |",
+        "|---|---:|" + "---|" * len(PRODUCERS),
+    ]
+    for run in runs:
+        waits = run["cost"].get("kafka_producer_waits_ms", {})
+        cells = [
+            " / ".join(_number(waits.get(name, {}).get(wait), 2) for wait in PRODUCER_WAITS)
+            for name in PRODUCERS
+        ]
+        lines.append(f"| {run['core']} | {run['rate_target']:,.0f} | " + " | ".join(cells) + " |")
     return lines
 
 

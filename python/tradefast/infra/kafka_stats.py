@@ -1,5 +1,6 @@
 """librdkafka's statistics as Prometheus metrics: the requests each Kafka client of the process has
-sent to the brokers, in all and by request type (Produce, Fetch, OffsetCommit, ...).
+sent to the brokers, in all and by request type (Produce, Fetch, OffsetCommit, ...), and how long
+a producer's messages and requests waited.
 
 Off unless TRADEFAST_KAFKA_STATS_MS is set: librdkafka then hands its statistics (JSON) to
 `record` every that many milliseconds, from inside the client's poll and consume calls. The
@@ -14,6 +15,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from prometheus_client import Counter as MetricCounter
 from prometheus_client import Gauge
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,24 @@ KAFKA_STATS_CLOCK = Gauge(
     ["client"],
 )
 
+# Each statistics document carries the waits of the window since the previous one (librdkafka
+# rolls them over when it reports), so their sums and counts add up to totals: a reader takes the
+# mean over any span. "queue": a message in the producer's queue until its request is built
+# (librdkafka's int_latency; it grows when the connection's in-flight requests are at their
+# limit); "round_trip": a produce request until its response (rtt).
+PRODUCER_WAITS = {"queue": "int_latency", "round_trip": "rtt"}
+KAFKA_PRODUCER_WAIT = MetricCounter(
+    "tradefast_kafka_producer_wait_seconds",
+    "Time a producer's messages waited in its queue ('queue') and its requests took at the "
+    "broker ('round_trip'), summed",
+    ["client", "wait"],
+)
+KAFKA_PRODUCER_WAITS = MetricCounter(
+    "tradefast_kafka_producer_waits",
+    "Messages ('queue') and requests ('round_trip') whose waits tradefast_kafka_producer_wait sums",
+    ["client", "wait"],
+)
+
 
 def statistics_config(interval_ms: int) -> dict[str, object]:
     """The client settings that make librdkafka report to `record` (none when interval_ms is 0)."""
@@ -48,11 +68,15 @@ def record(stats_json: str) -> None:
     try:
         stats = json.loads(stats_json)
         client, clock, counts = _request_counts(stats)
+        waits = _producer_waits(stats) if stats.get("type") == "producer" else {}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("unreadable librdkafka statistics (%s): %.200s", exc, stats_json)
         return
     for request, count in counts.items():
         KAFKA_REQUESTS.labels(client, request).set(count)
+    for wait, (seconds, count) in waits.items():
+        KAFKA_PRODUCER_WAIT.labels(client, wait).inc(seconds)
+        KAFKA_PRODUCER_WAITS.labels(client, wait).inc(count)
     KAFKA_STATS_CLOCK.labels(client).set(clock)
 
 
@@ -61,3 +85,14 @@ def _request_counts(stats: dict[str, Any]) -> tuple[str, float, dict[str, int]]:
     for broker in stats["brokers"].values():
         by_type.update({name: int(n) for name, n in broker.get("req", {}).items() if n})
     return str(stats["name"]), stats["ts"] / 1e6, {ALL_REQUESTS: int(stats["tx"]), **by_type}
+
+
+def _producer_waits(stats: dict[str, Any]) -> dict[str, tuple[float, int]]:
+    """Per wait, the seconds summed over this window and how many waits they are."""
+    waits: dict[str, tuple[float, int]] = {}
+    for wait, field in PRODUCER_WAITS.items():
+        windows = [broker.get(field) or {} for broker in stats["brokers"].values()]
+        count = sum(int(window.get("cnt", 0)) for window in windows)
+        if count:
+            waits[wait] = (sum(int(window["sum"]) for window in windows) / 1e6, count)
+    return waits
