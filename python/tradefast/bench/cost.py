@@ -40,25 +40,6 @@ INSTRUMENTS = ("client", "original_client")
 
 
 @dataclass
-class Requests:
-    """The request counts of one process's Kafka clients, as of `clock` (the oldest of their
-    last statistics; 0.0 when none has reported yet)."""
-
-    clock: float = 0.0
-    counts: Counter[str] = field(default_factory=Counter)
-    batches: int = 0
-    waits: Waits = field(default_factory=lambda: Waits())
-
-    def since(self, earlier: Requests) -> Spent:
-        return Spent(
-            self.clock - earlier.clock,
-            self.counts - earlier.counts,
-            self.batches - earlier.batches,
-            self.waits.since(earlier.waits),
-        )
-
-
-@dataclass
 class Waits:
     """A process's producer waits by kind ('queue', 'round_trip'): seconds summed, and how many."""
 
@@ -78,13 +59,32 @@ class Waits:
 
 
 @dataclass
+class Requests:
+    """The request counts of one process's Kafka clients, as of `clock` (the oldest of their
+    last statistics; 0.0 when none has reported yet)."""
+
+    clock: float = 0.0
+    counts: Counter[str] = field(default_factory=Counter)
+    batches: int = 0
+    waits: Waits = field(default_factory=Waits)
+
+    def since(self, earlier: Requests) -> Spent:
+        return Spent(
+            self.clock - earlier.clock,
+            self.counts - earlier.counts,
+            self.batches - earlier.batches,
+            self.waits.since(earlier.waits),
+        )
+
+
+@dataclass
 class Spent:
     """Requests sent over `seconds`, by type (and ALL_REQUESTS)."""
 
     seconds: float
     counts: Counter[str]
     batches: int = 0
-    waits: Waits = field(default_factory=lambda: Waits())
+    waits: Waits = field(default_factory=Waits)
 
     def scaled(self, seconds: float) -> Spent:
         """The same rate over `seconds`: for a process whose last statistics came before it
