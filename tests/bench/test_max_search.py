@@ -90,7 +90,8 @@ def test_a_lucky_short_step_is_not_reported() -> None:
     # 22,000/s passes 8 s steps but not 24 s ones; 16,000/s holds.
     bench = FakeBench(limit=23_000, held_limit=20_000)
     found = search(bench, 1_000, 8.0, 2.0, refinements=3, report=lambda _line: None)
-    assert bench.held == [22_000, 20_000]
+    # Then the gap to the rate that did not hold is halved twice, with long steps.
+    assert bench.held == [22_000, 20_000, 21_000, 20_500]
     assert found["short_step_max_rate"] == 22_000
     assert found["max_rate"] == 20_000
     assert found["confirm_duration_s"] == 24.0
@@ -99,8 +100,18 @@ def test_a_lucky_short_step_is_not_reported() -> None:
 def test_below_every_short_pass_the_held_rate_halves() -> None:
     bench = FakeBench(limit=1_300, held_limit=400)
     found = search(bench, 1_000, 8.0, 2.0, report=lambda _line: None)
-    assert bench.held == [1_250, 1_000, 500, 250]
-    assert found["max_rate"] == 250
+    assert bench.held == [1_250, 1_000, 500, 250, 375, 438]
+    assert found["max_rate"] == 375
+
+
+def test_a_held_rate_is_narrowed_towards_the_one_above_it() -> None:
+    # As in the last make bench: 24,000/s and 16,000/s pass short steps but do not hold; the
+    # rate that holds lies between 8,000/s (the next short pass) and 16,000/s.
+    bench = FakeBench(limit=25_000, held_limit=13_000)
+    found = search(bench, 1_000, 8.0, 2.0, refinements=3, report=lambda _line: None)
+    assert bench.held == [24_000, 16_000, 8_000, 12_000, 14_000]
+    assert found["max_rate"] == 12_000
+    assert [s["confirming"] for s in found["steps"]][-5:] == [True] * 5
 
 
 def test_a_step_fails_on_loss_or_a_growing_tail() -> None:

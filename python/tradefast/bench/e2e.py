@@ -32,6 +32,7 @@ from tradefast.bench.cost import (
     STATS_INTERVAL_MS,
     Requests,
     Spent,
+    Waits,
     fresh_requests,
     scrape_requests,
     summarize,
@@ -103,7 +104,7 @@ class Bench:
                     )
                 )
             started = time.monotonic()
-            generated = _generate(self.pipeline, rate, count, first_id)
+            generated = _generate(self.pipeline, rate, count, first_id, warmup)
             for watcher in watchers:
                 _drain(watcher)
         done = time.monotonic()
@@ -260,24 +261,33 @@ class Generated:
     requests: Spent
 
 
-def _generate(pipeline: Pipeline, rate: float, count: int, first_id: int) -> Generated:
+def _generate(
+    pipeline: Pipeline, rate: float, count: int, first_id: int, warmup: float
+) -> Generated:
     """Run the generator to the end: its CPU seconds, wall-clock seconds and Kafka requests.
 
     Its CPU counts from when its metrics endpoint first answers, so the interpreter's start-up
     and imports (about a second of CPU) are not charged to the inquiries. Its request counts are
     read from its metrics while it runs; the last statistics come up to one interval before it
-    exits, so the count is carried to its end at the rate measured."""
+    exits, so the count is carried to its end at the rate measured. Its producer waits count
+    from `warmup` seconds after its metrics first answer, as the histograms leave out the first
+    inquiries: its first messages wait for the producer's id from the broker."""
     args = ["--rate", str(rate), "--count", str(count), "--start-id", str(first_id)]
     started = time.monotonic()
     port = free_port()
     generator = pipeline.generator(args, metrics_port=port)
     used, serving = 0.0, None
+    answered_at = 0.0
     latest = Requests(clock=started)
+    baseline = Waits()
     while generator.poll() is None:
         scraped = scrape_requests(metrics_url(port))
         used = max(used, cpu_seconds(generator.pid))
         if scraped is not None:
-            serving = used if serving is None else serving
+            if serving is None:
+                serving, answered_at = used, time.monotonic()
+            elif warmup > 0 and time.monotonic() - answered_at < warmup:
+                baseline = scraped.waits
             latest = scraped if scraped.clock > latest.clock else latest
         time.sleep(SAMPLE_INTERVAL)
     seconds = time.monotonic() - started
@@ -286,7 +296,7 @@ def _generate(pipeline: Pipeline, rate: float, count: int, first_id: int) -> Gen
             f"the generator exited with code {generator.returncode} "
             f"(log: {pipeline.log_dir / 'generator.log'})"
         )
-    requests = latest.since(Requests(clock=started)).scaled(seconds)
+    requests = latest.since(Requests(clock=started, waits=baseline)).scaled(seconds)
     return Generated(used - (serving or 0.0), seconds, requests)
 
 

@@ -10,7 +10,9 @@ step's inquiries: a lag that grows during the step shows there even when the ste
 
 One short step can pass by luck on a noisy machine, so the rate found is then held for a step
 three times as long; if that fails, the next lower rate that passed is held instead, and so on
-(halving below the lowest). The rate reported is the highest one that held for the long step.
+(halving below the lowest); the gap between the rate that held and the one above it that did not
+is then halved twice with long steps too. The rate reported is the highest one that held for the
+long step.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ MIN_RATE = 10.0
 REFINEMENTS = 3
 # The confirming step lasts this many times a search step.
 CONFIRM_FACTOR = 3.0
+# Halve the gap between the rate that held and the lowest that did not this many times.
+HELD_REFINEMENTS = 2
 
 
 class Stepper(Protocol):
@@ -79,18 +83,15 @@ def search(
         return ok
 
     best, failed = _bracket(attempt, start)
-    if failed is not None and best > 0:
-        for _ in range(refinements):
-            middle = float(round((best + failed) / 2))
-            if middle in (best, failed):
-                break
-            if attempt(middle):
-                best = middle
-            else:
-                failed = middle
+    best = _narrow(attempt, best, failed, refinements)
     passed = sorted({s["rate_target"] for s in steps if s["passed"]}, reverse=True)
     confirm_duration = duration * CONFIRM_FACTOR
-    held = _confirm(lambda rate: attempt(rate, confirm_duration), passed)
+
+    def hold(rate: float) -> bool:
+        return attempt(rate, confirm_duration)
+
+    held, not_held = _confirm(hold, passed)
+    held = _narrow(hold, held, not_held, HELD_REFINEMENTS)
     return {
         "max_rate": held,
         "short_step_max_rate": best,
@@ -102,13 +103,37 @@ def search(
     }
 
 
-def _confirm(hold: Callable[[float], bool], passed: list[float]) -> float:
+def _confirm(hold: Callable[[float], bool], passed: list[float]) -> tuple[float, float | None]:
     """The first of the rates that passed a short step (highest first) that also `hold`s for a
-    long one; below the lowest of them, halving down to MIN_RATE; 0.0 if none holds."""
+    long one, below the lowest of them halving down to MIN_RATE (0.0 if none holds); and the
+    rate tried just above it, which did not hold (None: the first one held)."""
+    not_held = None
     for rate in passed:
         if hold(rate):
-            return rate
-    return _halving(hold, passed[-1] / 2) if passed else 0.0
+            return rate, not_held
+        not_held = rate
+    if not passed:
+        return 0.0, None
+    held = _halving(hold, passed[-1] / 2)
+    return held, held * 2 if held else None
+
+
+def _narrow(
+    attempt: Callable[[float], bool], best: float, failed: float | None, times: int
+) -> float:
+    """Halve the gap between the passing rate `best` and the failing `failed` above it up to
+    `times` times; the highest rate that passed."""
+    if failed is None or best <= 0:
+        return best
+    for _ in range(times):
+        middle = float(round((best + failed) / 2))
+        if middle in (best, failed):
+            break
+        if attempt(middle):
+            best = middle
+        else:
+            failed = middle
+    return best
 
 
 def _bracket(attempt: Callable[[float], bool], start: float) -> tuple[float, float | None]:

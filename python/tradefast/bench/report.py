@@ -248,8 +248,8 @@ def _max_search(found: dict[str, Any]) -> list[str]:
         for s in found["steps"]
     )
     held = (
-        f", then held for {found['confirm_duration_s']:g} s (the best short step: "
-        f"{found['short_step_max_rate']:,.0f}/s)"
+        f", then held for {found['confirm_duration_s']:g} s, narrowing below a rate that did not "
+        f"hold (the best short step: {found['short_step_max_rate']:,.0f}/s)"
     )
     return [
         f"Max sustained rate (rust core, p99 < {_ms(found['p99_limit_us'])} ms, nothing lost, "
