@@ -271,7 +271,7 @@ def _generate(
     read from its metrics while it runs; the last statistics come up to one interval before it
     exits, so the count is carried to its end at the rate measured. Its producer waits count
     from `warmup` seconds after its metrics first answer, as the histograms leave out the first
-    inquiries: its first messages wait for the producer's id from the broker."""
+    inquiries (its first messages may wait for the idempotent producer's id, a start-up cost)."""
     args = ["--rate", str(rate), "--count", str(count), "--start-id", str(first_id)]
     started = time.monotonic()
     port = free_port()
