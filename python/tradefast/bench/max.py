@@ -112,10 +112,7 @@ def _confirm(hold: Callable[[float], bool], passed: list[float]) -> tuple[float,
         if hold(rate):
             return rate, not_held
         not_held = rate
-    if not passed:
-        return 0.0, None
-    held = _halving(hold, passed[-1] / 2)
-    return held, held * 2 if held else None
+    return _halving(hold, passed[-1]) if passed else (0.0, None)
 
 
 def _narrow(
@@ -146,18 +143,18 @@ def _bracket(attempt: Callable[[float], bool], start: float) -> tuple[float, flo
                 return best, rate
             best = rate
         return best, None
-    best = _halving(attempt, start / 2)
-    # The rate tried just before the one that passed failed (the start, if none passed).
-    return best, best * 2 if best else start
+    return _halving(attempt, start)
 
 
-def _halving(attempt: Callable[[float], bool], rate: float) -> float:
-    """The first of `rate`, `rate` / 2, ... (down to MIN_RATE) that passes; 0.0 if none."""
+def _halving(attempt: Callable[[float], bool], failed: float) -> tuple[float, float]:
+    """The first of `failed` / 2, / 4, ... (down to MIN_RATE) that passes (0.0 if none), and
+    the rate tried just before it, which failed."""
+    rate = failed / 2
     while rate >= MIN_RATE:
         if attempt(rate):
-            return rate
-        rate /= 2
-    return 0.0
+            return rate, failed
+        failed, rate = rate, rate / 2
+    return 0.0, failed
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
